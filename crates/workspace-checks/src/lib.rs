@@ -1,0 +1,1 @@
+//! No code: this crate only holds `tests/`, which check the invariants listed in ARCHITECTURE.md.
