@@ -99,7 +99,7 @@ fn views_read_decimals_as_written() {
         .filter_map(|c| c.value().and_then(|v| v.display()))
         .collect();
     assert_eq!(values, ["120 mm[Hg]", "80.0 mm[Hg]"]);
-    assert!(matches!(bp.value(), None));
+    assert!(bp.value().is_none());
 
     let c: Condition = parsed.resources[2].view().unwrap();
     assert!(!c.is_active());
