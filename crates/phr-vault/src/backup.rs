@@ -44,7 +44,11 @@ fn push_chunk(out: &mut Vec<u8>, chunk: &[u8]) {
 
 /// Encodes a backup container. `segments` in manifest (name) order.
 pub(crate) fn encode_backup(header: &[u8], manifest: &[u8], segments: &[Vec<u8>]) -> Vec<u8> {
-    let total = 9 + header.len() + 4 + manifest.len() + 4
+    let total = 9
+        + header.len()
+        + 4
+        + manifest.len()
+        + 4
         + segments.iter().map(|s| s.len() + 4).sum::<usize>()
         + 32;
     let mut out = Vec::with_capacity(total);
@@ -124,7 +128,9 @@ impl Backup {
         }
         let (content, sum) = bytes.split_at(bytes.len() - 32);
         if Sha256::digest(content).as_slice() != sum {
-            return Err(corrupt("checksum mismatch: the file is damaged or incomplete"));
+            return Err(corrupt(
+                "checksum mismatch: the file is damaged or incomplete",
+            ));
         }
         let mut r = Reader {
             rest: &content[5..],
@@ -265,14 +271,14 @@ impl UnlockedBackup {
             RestoreTarget::New => (Expect::NoVault, 0),
             RestoreTarget::Replace { generation } => (Expect::Generation(generation), generation),
         };
-        let generation = self
-            .generation()
-            .max(replaced)
-            .checked_add(1)
-            .ok_or(VaultError::InvalidInput {
-                what: "The save counter",
-                detail: "it has reached its maximum",
-            })?;
+        let generation =
+            self.generation()
+                .max(replaced)
+                .checked_add(1)
+                .ok_or(VaultError::InvalidInput {
+                    what: "The save counter",
+                    detail: "it has reached its maximum",
+                })?;
         let key = self.vault.vault_key();
         let mut ops = Vec::new();
         let mut segments = BTreeMap::new();
@@ -282,7 +288,10 @@ impl UnlockedBackup {
             segments.insert(name.clone(), SegmentEntry::for_blob(generation, &blob));
             let k = segment_key(&id, name, generation);
             written.push(k.clone());
-            ops.push(Op::Put { key: k, value: blob });
+            ops.push(Op::Put {
+                key: k,
+                value: blob,
+            });
         }
         let manifest = Manifest {
             generation,
@@ -313,4 +322,3 @@ impl UnlockedBackup {
         })
     }
 }
-

@@ -53,8 +53,8 @@ pub enum VaultError {
 
     /// The header, segment, or backup was written by a newer format version.
     #[error(
-        "This vault was made by a newer version of the app (format version {found}); update the \
-         app to open it."
+        "This was made by a newer version of the app; update the app to open it (format version \
+         {found})."
     )]
     UnsupportedVersion {
         /// The version number found in the stored bytes.
@@ -242,7 +242,9 @@ pub enum StoreError {
 impl From<StoreError> for VaultError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::QuotaExceeded { bytes_needed } => VaultError::QuotaExceeded { bytes_needed },
+            StoreError::QuotaExceeded { bytes_needed } => {
+                VaultError::QuotaExceeded { bytes_needed }
+            }
             StoreError::Unavailable(detail) => VaultError::StorageUnavailable { detail },
         }
     }

@@ -239,10 +239,7 @@ impl Header {
         mac: [u8; NONCE_LEN + TAG_LEN],
     ) -> Result<Self, VaultError> {
         let corrupt = |reason| VaultError::CorruptHeader { reason };
-        let vault_id: VaultId = repr
-            .vault_id
-            .parse()
-            .map_err(|_| corrupt("bad vault id"))?;
+        let vault_id: VaultId = repr.vault_id.parse().map_err(|_| corrupt("bad vault id"))?;
         check_name(&repr.name).map_err(|_| corrupt("bad name"))?;
         check_timestamp(&repr.created).map_err(|_| corrupt("bad creation time"))?;
         if repr.kdf.alg != "argon2id" || repr.kdf.version != ARGON2_VERSION {

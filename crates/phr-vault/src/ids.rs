@@ -48,10 +48,12 @@ impl FromStr for VaultId {
 
     /// Parses exactly 32 lowercase hex digits.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        hex_decode_exact(s).map(Self).ok_or(VaultError::InvalidInput {
-            what: "The vault id",
-            detail: "it must be 32 lowercase hex digits",
-        })
+        hex_decode_exact(s)
+            .map(Self)
+            .ok_or(VaultError::InvalidInput {
+                what: "The vault id",
+                detail: "it must be 32 lowercase hex digits",
+            })
     }
 }
 
@@ -77,7 +79,11 @@ pub(crate) fn check_segment_name(name: &str, allow_manifest: bool) -> Result<(),
         return bad("it must be 1 to 64 characters long");
     }
     let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if !ok(bytes[0]) || !bytes.iter().all(|&c| ok(c) || matches!(c, b'.' | b'_' | b'-')) {
+    if !ok(bytes[0])
+        || !bytes
+            .iter()
+            .all(|&c| ok(c) || matches!(c, b'.' | b'_' | b'-'))
+    {
         return bad("use only a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
     }
     if !allow_manifest && name == MANIFEST_NAME {
@@ -105,7 +111,16 @@ mod tests {
         for ok in ["a", "fhir-3", "notes.v2", "x_y", &"a".repeat(64)] {
             assert_eq!(check_segment_name(ok, false), Ok(()), "{ok}");
         }
-        for bad in ["", "A", "-a", "a/b", "a b", "é", &"a".repeat(65), "manifest"] {
+        for bad in [
+            "",
+            "A",
+            "-a",
+            "a/b",
+            "a b",
+            "é",
+            &"a".repeat(65),
+            "manifest",
+        ] {
             assert!(check_segment_name(bad, false).is_err(), "{bad}");
         }
         assert_eq!(check_segment_name("manifest", true), Ok(()));

@@ -69,7 +69,13 @@ pub(crate) fn seal(
 ) -> Vec<u8> {
     let cipher = Aes256Gcm::new(key.into());
     cipher
-        .encrypt(&Nonce::from(*nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            &Nonce::from(*nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         // Only fails for inputs above 64 GiB, which nothing in this crate produces.
         .expect("AES-GCM input within limits")
 }
@@ -83,7 +89,13 @@ pub(crate) fn open(
 ) -> Option<Vec<u8>> {
     let cipher = Aes256Gcm::new(key.into());
     cipher
-        .decrypt(&Nonce::from(*nonce), Payload { msg: ciphertext, aad })
+        .decrypt(
+            &Nonce::from(*nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
         .ok()
 }
 

@@ -61,7 +61,9 @@ mod store;
 mod text;
 mod vault;
 
-pub use backup::{Backup, RestoreTarget, UnlockedBackup, BACKUP_EXTENSION, BACKUP_MAGIC, BACKUP_VERSION};
+pub use backup::{
+    Backup, RestoreTarget, UnlockedBackup, BACKUP_EXTENSION, BACKUP_MAGIC, BACKUP_VERSION,
+};
 pub use entropy::Entropy;
 pub use error::{StoreError, VaultError};
 pub use header::{
@@ -79,11 +81,11 @@ pub use passphrase::{assess_passphrase, assess_passphrase_with, Assessment, ACCE
 pub use recovery::{RecoveryKey, RECOVERY_INFO, RECOVERY_SECRET_LEN};
 pub use segment::{open_segment, parse_blob, peek_seq, seal_segment, ParsedBlob, SealParts};
 pub use store::{
-    execute, header_key, manifest_key, segment_key, vault_ids, vault_prefix, Expect,
-    MemoryStore, Op, Store, WritePlan,
+    execute, header_key, manifest_key, segment_key, vault_ids, vault_prefix, Expect, MemoryStore,
+    Op, Store, WritePlan,
 };
 pub use text::MAX_NAME_CHARS;
 pub use vault::{
-    check_rollback, create_vault, create_vault_with_kek, stored_generation, CreateOptions,
-    Created, HeaderChange, SavePlan, Vault,
+    check_rollback, create_vault, create_vault_with_kek, stored_generation, CreateOptions, Created,
+    HeaderChange, SavePlan, Vault,
 };

@@ -150,17 +150,17 @@ impl Manifest {
             Err(_) => return Err(corrupt("not a manifest")),
         };
         let parsed: ParsedBlob<'_> =
-            crate::segment::parse_blob(blob, vault_id, MANIFEST_NAME, generation).map_err(
-                |e| match e {
-                    VaultError::SegmentMismatch { what, .. } if what == "another vault" => {
-                        corrupt("it belongs to another vault")
-                    }
+            crate::segment::parse_blob(blob, vault_id, MANIFEST_NAME, generation).map_err(|e| {
+                match e {
+                    VaultError::SegmentMismatch {
+                        what: "another vault",
+                        ..
+                    } => corrupt("it belongs to another vault"),
                     _ => corrupt("not a manifest"),
-                },
-            )?;
+                }
+            })?;
         let json = open(vk.as_bytes(), &parsed.nonce, &parsed.aad, parsed.ciphertext)
             .ok_or(corrupt("it failed authentication"))?;
         Self::from_json(generation, &json)
     }
-
 }

@@ -212,7 +212,10 @@ mod tests {
     fn key(seed: u8) -> RecoveryKey {
         let mut b = [0u8; RECOVERY_SECRET_LEN];
         for (i, x) in b.iter_mut().enumerate() {
-            *x = seed.wrapping_mul(31).wrapping_add((i as u8).wrapping_mul(97)) ^ 0x5a;
+            *x = seed
+                .wrapping_mul(31)
+                .wrapping_add((i as u8).wrapping_mul(97))
+                ^ 0x5a;
         }
         RecoveryKey::from_bytes(b)
     }
@@ -238,7 +241,11 @@ mod tests {
             assert_eq!(shown.len(), 34);
             assert_eq!(shown.matches('-').count(), 6);
             assert_eq!(RecoveryKey::parse(&shown).unwrap(), k);
-            let sloppy = shown.to_lowercase().replace('-', " ").replace('1', "l").replace('0', "o");
+            let sloppy = shown
+                .to_lowercase()
+                .replace('-', " ")
+                .replace('1', "l")
+                .replace('0', "o");
             assert_eq!(RecoveryKey::parse(&sloppy).unwrap(), k);
             assert_eq!(RecoveryKey::parse(&shown.replace('-', "")).unwrap(), k);
             assert_eq!(RecoveryKey::parse(&format!("  {}\n", *shown)).unwrap(), k);
@@ -250,11 +257,17 @@ mod tests {
     }
 
     fn symbols_to_text(symbols: &[u8]) -> String {
-        symbols.iter().map(|&s| ALPHABET[usize::from(s)] as char).collect()
+        symbols
+            .iter()
+            .map(|&s| ALPHABET[usize::from(s)] as char)
+            .collect()
     }
 
     fn is_typo(text: &str) -> bool {
-        matches!(RecoveryKey::parse(text), Err(VaultError::RecoveryKeyTypo { .. }))
+        matches!(
+            RecoveryKey::parse(text),
+            Err(VaultError::RecoveryKeyTypo { .. })
+        )
     }
 
     #[test]
@@ -300,9 +313,21 @@ mod tests {
         assert!(is_typo(""));
         assert!(is_typo(&shown[..shown.len() - 1]));
         assert!(is_typo(&format!("{}A", *shown)));
-        assert!(is_typo(&shown.replacen(|c: char| c.is_ascii_alphanumeric(), "U", 1)));
-        assert!(is_typo(&shown.replacen(|c: char| c.is_ascii_alphanumeric(), "é", 1)));
-        assert!(is_typo(&shown.replacen(|c: char| c.is_ascii_alphanumeric(), "*", 1)));
+        assert!(is_typo(&shown.replacen(
+            |c: char| c.is_ascii_alphanumeric(),
+            "U",
+            1
+        )));
+        assert!(is_typo(&shown.replacen(
+            |c: char| c.is_ascii_alphanumeric(),
+            "é",
+            1
+        )));
+        assert!(is_typo(&shown.replacen(
+            |c: char| c.is_ascii_alphanumeric(),
+            "*",
+            1
+        )));
     }
 
     #[test]

@@ -96,8 +96,7 @@ impl SealParts {
     /// The finished blob: `prefix || nonce || ciphertext_and_tag`. `ciphertext_and_tag` is
     /// exactly what WebCrypto's AES-GCM `encrypt` returns.
     pub fn assemble(&self, ciphertext_and_tag: &[u8]) -> Vec<u8> {
-        let mut blob =
-            Vec::with_capacity(self.prefix.len() + NONCE_LEN + ciphertext_and_tag.len());
+        let mut blob = Vec::with_capacity(self.prefix.len() + NONCE_LEN + ciphertext_and_tag.len());
         blob.extend_from_slice(&self.prefix);
         blob.extend_from_slice(&self.nonce);
         blob.extend_from_slice(ciphertext_and_tag);
@@ -251,9 +250,13 @@ pub fn open_segment(
     seq: u64,
 ) -> Result<Vec<u8>, VaultError> {
     let parsed = parse_blob(blob, vault_id, name, seq)?;
-    open(key.as_bytes(), &parsed.nonce, &parsed.aad, parsed.ciphertext).ok_or_else(|| {
-        VaultError::SegmentAuthFailed {
-            segment: name.to_owned(),
-        }
+    open(
+        key.as_bytes(),
+        &parsed.nonce,
+        &parsed.aad,
+        parsed.ciphertext,
+    )
+    .ok_or_else(|| VaultError::SegmentAuthFailed {
+        segment: name.to_owned(),
     })
 }

@@ -50,7 +50,9 @@ pub fn segment_key(vault_id: &VaultId, name: &str, seq: u64) -> String {
 
 /// Parses a segment key of `vault_id` into (name, seq).
 pub(crate) fn parse_segment_key<'a>(vault_id: &VaultId, key: &'a str) -> Option<(&'a str, u64)> {
-    let rest = key.strip_prefix(&vault_prefix(vault_id))?.strip_prefix("seg/")?;
+    let rest = key
+        .strip_prefix(&vault_prefix(vault_id))?
+        .strip_prefix("seg/")?;
     let (name, seq) = rest.rsplit_once('/')?;
     Some((name, seq.parse().ok()?))
 }

@@ -69,9 +69,7 @@ fn is_rfc3339(b: &[u8]) -> bool {
     }
     match rest {
         [b'Z'] => true,
-        [sign, h1, h2, b':', m1, m2] if matches!(sign, b'+' | b'-') => {
-            num(&[*h1, *h2], 0..=23) && num(&[*m1, *m2], 0..=59)
-        }
+        [b'+' | b'-', h1, h2, b':', m1, m2] => num(&[*h1, *h2], 0..=23) && num(&[*m1, *m2], 0..=59),
         _ => false,
     }
 }

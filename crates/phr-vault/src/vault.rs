@@ -15,8 +15,7 @@ use crate::passphrase::assess_passphrase_with;
 use crate::recovery::RecoveryKey;
 use crate::segment::{open_segment, parse_blob, seal_segment, ParsedBlob, SealParts};
 use crate::store::{
-    execute, header_key, manifest_key, parse_segment_key, segment_key, Expect,
-    Op, Store, WritePlan,
+    execute, header_key, manifest_key, parse_segment_key, segment_key, Expect, Op, Store, WritePlan,
 };
 use crate::text::{check_name, check_timestamp};
 
@@ -148,11 +147,13 @@ pub fn stored_generation(
     match (header, manifest) {
         (None, None) => Ok(None),
         (_, None) => Ok(Some(0)),
-        (_, Some(m)) => crate::segment::peek_seq(&m)
-            .map(Some)
-            .map_err(|_| VaultError::ManifestCorrupt {
-                reason: "not a manifest",
-            }),
+        (_, Some(m)) => {
+            crate::segment::peek_seq(&m)
+                .map(Some)
+                .map_err(|_| VaultError::ManifestCorrupt {
+                    reason: "not a manifest",
+                })
+        }
     }
 }
 
@@ -381,7 +382,11 @@ impl Vault {
     ///
     /// # Errors
     /// [`VaultError::InvalidInput`] for a bad or reserved name.
-    pub fn seal_parts(&self, name: &str, entropy: &mut impl Entropy) -> Result<SealParts, VaultError> {
+    pub fn seal_parts(
+        &self,
+        name: &str,
+        entropy: &mut impl Entropy,
+    ) -> Result<SealParts, VaultError> {
         check_segment_name(name, false)?;
         SealParts::random(&self.vault_id(), name, self.next_generation()?, entropy)
     }
@@ -609,7 +614,11 @@ impl Vault {
     ///
     /// # Errors
     /// [`VaultError::InvalidInput`] for a bad name.
-    pub fn rename(&self, name: &str, entropy: &mut impl Entropy) -> Result<HeaderChange, VaultError> {
+    pub fn rename(
+        &self,
+        name: &str,
+        entropy: &mut impl Entropy,
+    ) -> Result<HeaderChange, VaultError> {
         let header = self.header.with_name(name, &self.key, entropy)?;
         Ok(self.header_change(header))
     }
@@ -685,5 +694,4 @@ impl Vault {
     pub fn check_rollback(&self, last_seen: Option<u64>) -> Result<(), VaultError> {
         check_rollback(self.manifest.generation, last_seen)
     }
-
 }

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Independent check of the v1 test vectors against docs/vault-format.md.
+
+Written from the specification, not from the Rust code, with other implementations of every
+primitive: libargon2 (argon2-cffi), OpenSSL AES-GCM and HKDF (cryptography). Not run by
+`cargo test`; run it by hand after regenerating vectors:
+
+    pip install argon2-cffi cryptography
+    python3 crates/phr-vault/tests/vectors/verify_v1.py
+"""
+
+import base64
+import hashlib
+import json
+import pathlib
+import struct
+import sys
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+V1 = pathlib.Path(__file__).parent / "v1"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def b64(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def recovery_secret(text):
+    symbols = [CROCKFORD.index(c) for c in text.replace("-", "").upper()]
+    bits = "".join(format(s, "05b") for s in symbols[:26])
+    assert bits[128:] == "00"
+    return int(bits[:128], 2).to_bytes(16, "big")
+
+
+def parse_blob(blob):
+    assert blob[:4] == b"PHRS" and blob[4] == 1
+    n = blob[21]
+    name = blob[22 : 22 + n].decode()
+    (seq,) = struct.unpack(">Q", blob[22 + n : 30 + n])
+    nonce = blob[30 + n : 42 + n]
+    aad = b"phr-vault/v1/segment" + blob[: 30 + n]
+    return blob[5:21], name, seq, nonce, aad, blob[42 + n :]
+
+
+def main():
+    inputs = json.loads((V1 / "inputs.json").read_text())
+    raw = (V1 / "header.json").read_bytes()
+    body_start = raw.index(b'{"body":') + len(b'{"body":')
+    body_end = raw.rindex(b',"sha256":"')
+    body = raw[body_start:body_end]
+    outer = json.loads(raw)
+    assert hashlib.sha256(body).hexdigest() == outer["sha256"], "checksum"
+    h = json.loads(body)
+    vault_id = bytes.fromhex(h["vault_id"])
+
+    kdf = h["kdf"]
+    kek_pw = hash_secret_raw(
+        inputs["passphrase"].encode(), b64(kdf["salt"]), time_cost=kdf["t"],
+        memory_cost=kdf["m_kib"], parallelism=kdf["p"], hash_len=32, type=Type.ID, version=19,
+    )
+    assert kek_pw.hex() == inputs["passphrase_kek"], "argon2id"
+    pw, rec = h["slots"]
+    vk = AESGCM(kek_pw).decrypt(
+        b64(pw["nonce"]), b64(pw["wrapped"]), b"phr-vault/v1/slot" + vault_id + b"passphrase"
+    )
+    assert vk.hex() == inputs["vault_key"], "passphrase slot"
+
+    kek_rk = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b64(rec["salt"]), info=b"phr-vault/v1/recovery"
+    ).derive(recovery_secret(inputs["recovery_key"]))
+    assert kek_rk.hex() == inputs["recovery_kek"], "hkdf"
+    vk2 = AESGCM(kek_rk).decrypt(
+        b64(rec["nonce"]), b64(rec["wrapped"]), b"phr-vault/v1/slot" + vault_id + b"recovery"
+    )
+    assert vk2 == vk, "recovery slot"
+
+    mac = b64(outer["mac"])
+    AESGCM(vk).decrypt(mac[:12], mac[12:], b"phr-vault/v1/header-mac" + body)
+
+    manifest_blob = (V1 / "manifest.bin").read_bytes()
+    mid, mname, generation, nonce, aad, ct = parse_blob(manifest_blob)
+    assert (mid, mname, generation) == (vault_id, "manifest", inputs["generation"])
+    manifest = json.loads(AESGCM(vk).decrypt(nonce, ct, aad))
+    assert json.dumps(manifest, separators=(",", ":")) == inputs["manifest_plaintext"]
+
+    blobs = {}
+    for seg in inputs["segments"]:
+        blob = (V1 / seg["file"]).read_bytes()
+        entry = next(e for e in manifest["segments"] if e["name"] == seg["name"])
+        assert entry["len"] == len(blob) and entry["sha256"] == hashlib.sha256(blob).hexdigest()
+        sid, name, seq, nonce, aad, ct = parse_blob(blob)
+        assert (sid, name, seq) == (vault_id, seg["name"], entry["seq"])
+        assert AESGCM(vk).decrypt(nonce, ct, aad).decode() == seg["plaintext"]
+        blobs[name] = blob
+
+    backup = (V1 / "backup.phrbackup").read_bytes()
+    assert backup[:5] == b"PHRB\x01"
+    assert hashlib.sha256(backup[:-32]).digest() == backup[-32:]
+    pos = 5
+    chunks = []
+    for _ in range(2):
+        (n,) = struct.unpack(">I", backup[pos : pos + 4])
+        chunks.append(backup[pos + 4 : pos + 4 + n])
+        pos += 4 + n
+    (count,) = struct.unpack(">I", backup[pos : pos + 4])
+    pos += 4
+    for _ in range(count):
+        (n,) = struct.unpack(">I", backup[pos : pos + 4])
+        chunks.append(backup[pos + 4 : pos + 4 + n])
+        pos += 4 + n
+    assert pos == len(backup) - 32
+    assert chunks[0] == raw and chunks[1] == manifest_blob
+    assert chunks[2:] == [blobs[n] for n in sorted(blobs)]
+    print("v1 vectors verified independently")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
