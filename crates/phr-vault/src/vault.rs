@@ -134,27 +134,22 @@ pub fn create_vault_with_kek(
 }
 
 /// Reads a vault's generation from storage without any key: `None` when there is no vault with
-/// this id. Used to ask the patient before a restore replaces a vault.
+/// this id, `Some(0)` when a vault exists but its manifest is missing or unreadable (so that a
+/// damaged vault can still be replaced by a restore). Used to ask the patient before a restore.
 ///
 /// # Errors
-/// Storage errors, or [`VaultError::ManifestCorrupt`] for an unreadable manifest.
+/// Storage errors.
 pub fn stored_generation(
     store: &impl Store,
     vault_id: &VaultId,
 ) -> Result<Option<u64>, VaultError> {
     let header = store.get(&header_key(vault_id))?;
     let manifest = store.get(&manifest_key(vault_id))?;
-    match (header, manifest) {
-        (None, None) => Ok(None),
-        (_, None) => Ok(Some(0)),
-        (_, Some(m)) => {
-            crate::segment::peek_seq(&m)
-                .map(Some)
-                .map_err(|_| VaultError::ManifestCorrupt {
-                    reason: "not a manifest",
-                })
-        }
-    }
+    Ok(match (header, manifest) {
+        (None, None) => None,
+        (_, None) => Some(0),
+        (_, Some(m)) => Some(crate::segment::peek_seq(&m).unwrap_or(0)),
+    })
 }
 
 /// Rollback detection: the generation found must not be below the highest one seen before (the
@@ -638,7 +633,7 @@ impl Vault {
 
     /// Plans the removal of segment blobs nothing references: left behind by a save that failed
     /// before its manifest was written. `keys` are the store's keys under
-    /// [`vault_prefix`]. Only blobs from generations up to the current one are removed, so a
+    /// [`vault_prefix`](crate::vault_prefix). Only blobs from generations up to the current one are removed, so a
     /// save in flight in another tab is never touched.
     pub fn plan_gc<S: AsRef<str>>(&self, keys: &[S]) -> WritePlan {
         let id = self.vault_id();

@@ -466,3 +466,37 @@ fn save_rejects_bad_change_lists() {
     }
     assert!(vault.plan_save(&[], &[], "yesterday", &mut e).is_err());
 }
+
+#[test]
+fn a_vault_with_a_damaged_manifest_can_be_replaced_by_a_restore() {
+    let (created, mut store, mut e, old) = base(12);
+    let id = created.vault.vault_id();
+    let file = reopen(&store, &created).export_backup(&store).unwrap();
+    // The manifest is destroyed: the vault cannot be shown, and says so.
+    store
+        .contents_mut()
+        .insert(manifest_key(&id), b"not a manifest".to_vec());
+    assert!(matches!(
+        Vault::unlock(&store, &id, Secret::RecoveryKey(&created.recovery_key)),
+        Err(VaultError::ManifestCorrupt { .. })
+    ));
+    assert_eq!(stored_generation(&store, &id).unwrap(), Some(0));
+    let unlocked = Backup::parse(&file)
+        .unwrap()
+        .unlock(Secret::RecoveryKey(&created.recovery_key))
+        .unwrap();
+    let keys = store.keys_with_prefix(&vault_prefix(&id)).unwrap();
+    // Restoring "as new" is refused: something is there.
+    let as_new = unlocked
+        .plan_restore(RestoreTarget::New, &keys, &mut e)
+        .unwrap();
+    assert_eq!(
+        execute(&mut store, &as_new).unwrap_err(),
+        VaultError::VaultExists
+    );
+    let plan = unlocked
+        .plan_restore(RestoreTarget::Replace { generation: 0 }, &keys, &mut e)
+        .unwrap();
+    execute(&mut store, &plan).unwrap();
+    assert_eq!(record(&reopen(&store, &created), &store), old);
+}
