@@ -4,8 +4,8 @@
 //! words from a short embedded list of the most common passwords and words (also reversed, with
 //! capitals or look-alike substitutions such as `@` for `a`), the vault's own name, alphabetical
 //! or numeric sequences, repeats, keyboard walks, years and dates. Whatever no pattern explains is
-//! counted per character: 3.3 bits for a lowercase letter (runs of letters are mostly words), 4.7
-//! for a capital, 3.3 for a digit and 5 for anything else. The sum estimates log2 of the guesses
+//! counted per character: 3.3 bits for a lowercase letter in a run of letters (mostly words), 4.7
+//! for an isolated lowercase letter or a capital, 3.3 for a digit and 5 for anything else. The sum estimates log2 of the guesses
 //! needed.
 //!
 //! A stolen backup can be attacked offline, so the bar is set for that: a passphrase is acceptable
@@ -134,6 +134,7 @@ fn estimate(chars: &[char], context: &[String]) -> (f64, Vec<Kind>) {
         .iter()
         .map(|c| c.to_lowercase().next().unwrap_or(*c))
         .collect();
+    let brute: Vec<f64> = (0..n).map(|i| brute_bits(chars, i)).collect();
     // best[i] = (bits to explain chars[..i], kinds used, number of pieces)
     let mut best: Vec<Option<(f64, Vec<Kind>, usize)>> = vec![None; n + 1];
     best[0] = Some((0.0, Vec::new(), 0));
@@ -143,12 +144,12 @@ fn estimate(chars: &[char], context: &[String]) -> (f64, Vec<Kind>) {
         };
         let mut matches = vec![Match {
             end: start + 1,
-            bits: brute_bits(chars[start]),
+            bits: brute[start],
             kinds: vec![Kind::Brute],
         }];
         dictionary_matches(chars, &lower, start, context, &mut matches);
         sequence_match(&lower, start, &mut matches);
-        repeat_matches(chars, start, &mut matches);
+        repeat_matches(chars, &brute, start, &mut matches);
         keyboard_match(&lower, start, &mut matches);
         date_matches(chars, start, &mut matches);
         for m in matches {
@@ -167,9 +168,20 @@ fn estimate(chars: &[char], context: &[String]) -> (f64, Vec<Kind>) {
     (bits, kinds)
 }
 
-fn brute_bits(c: char) -> f64 {
+/// Bits for guessing `chars[i]` by brute force. A lowercase letter next to another one is
+/// probably part of a word and counts less than an isolated one.
+fn brute_bits(chars: &[char], i: usize) -> f64 {
+    let c = chars[i];
+    let lower_at = |j: Option<usize>| {
+        j.and_then(|j| chars.get(j))
+            .is_some_and(char::is_ascii_lowercase)
+    };
     if c.is_ascii_lowercase() {
-        3.3
+        if lower_at(i.checked_sub(1)) || lower_at(Some(i + 1)) {
+            3.3
+        } else {
+            4.7
+        }
     } else if c.is_ascii_uppercase() {
         4.7
     } else if c.is_ascii_digit() {
@@ -331,7 +343,7 @@ fn sequence_match(lower: &[char], start: usize, out: &mut Vec<Match>) {
     }
 }
 
-fn repeat_matches(chars: &[char], start: usize, out: &mut Vec<Match>) {
+fn repeat_matches(chars: &[char], brute: &[f64], start: usize, out: &mut Vec<Match>) {
     let n = chars.len();
     for block in 1..=(n - start) / 2 {
         let unit = &chars[start..start + block];
@@ -342,7 +354,7 @@ fn repeat_matches(chars: &[char], start: usize, out: &mut Vec<Match>) {
             count += 1;
         }
         if count >= 2 && count * block >= 3 {
-            let unit_bits: f64 = unit.iter().map(|c| brute_bits(*c)).sum();
+            let unit_bits: f64 = brute[start..start + block].iter().sum();
             for k in 2..=count {
                 if k * block >= 3 {
                     out.push(Match {
@@ -793,6 +805,7 @@ mod tests {
             "purple elephant juggles quietly",
             "my granddaughter plants tulips every april",
             "x7#Kp2$mQ9zLw4",
+            "xK9#mP2$vL7q",
             "GlassCanyonRiverMapleWhistle",
             "vq3-tz8-pxw-m2r-kj5",
         ] {

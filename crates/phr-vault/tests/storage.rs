@@ -500,3 +500,34 @@ fn a_vault_with_a_damaged_manifest_can_be_replaced_by_a_restore() {
     execute(&mut store, &plan).unwrap();
     assert_eq!(record(&reopen(&store, &created), &store), old);
 }
+
+#[test]
+fn garbage_collection_never_touches_another_tabs_save_in_flight() {
+    let (created, mut store, mut e, _) = base(13);
+    let id = created.vault.vault_id();
+    let tab_a = reopen(&store, &created);
+    let mut tab_b = reopen(&store, &created);
+    let plan = tab_b
+        .plan_save(&[("a", b"from B".as_slice())], &[], SAVED, &mut e)
+        .unwrap();
+    // Tab B has written its new blob but not yet its manifest...
+    let Op::Put { key, value } = &plan.write.ops[0] else {
+        panic!("a save starts with its blobs");
+    };
+    store.put(key, value).unwrap();
+    // ... when tab A collects garbage.
+    let keys = store.keys_with_prefix(&vault_prefix(&id)).unwrap();
+    let gc = tab_a.plan_gc(&keys);
+    assert!(gc.ops.is_empty(), "{:?}", gc.ops);
+    // Tab B finishes; its save is complete.
+    for op in &plan.write.ops[1..] {
+        match op {
+            Op::Put { key, value } => store.put(key, value).unwrap(),
+            Op::Delete { key } => store.delete(key).unwrap(),
+        }
+    }
+    tab_b.commit(plan).unwrap();
+    assert_eq!(record(&reopen(&store, &created), &store)["a"], b"from B");
+    // Tab A's stale GC plan is now a conflict.
+    assert_eq!(execute(&mut store, &gc).unwrap_err(), VaultError::Conflict);
+}
