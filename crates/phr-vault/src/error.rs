@@ -108,7 +108,8 @@ pub enum VaultError {
     SegmentMismatch {
         /// The segment the caller asked for.
         segment: String,
-        /// What the blob belongs to instead ("another vault", "another segment", "another save").
+        /// What the blob belongs to instead: "another vault", "another part of the record",
+        /// "an older save" or "a newer save".
         what: &'static str,
     },
 
