@@ -52,8 +52,11 @@ pub fn current_hash() -> String {
 #[cfg(test)]
 mod tests {
     use super::Route;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
-    #[test]
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
     fn parses_fragments() {
         assert_eq!(Route::from_hash(""), Route::Home);
         assert_eq!(Route::from_hash("#/"), Route::Home);

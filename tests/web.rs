@@ -33,18 +33,27 @@ async fn menu_button_toggles_navigation() {
         .expect("menu button rendered")
         .unchecked_into();
     let nav = root.query_selector("#main-nav").unwrap().unwrap();
-    assert_eq!(button.get_attribute("aria-expanded").as_deref(), Some("false"));
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
     assert!(!nav.class_list().contains("open"));
 
     button.click();
     tick().await;
-    assert_eq!(button.get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
     assert!(nav.class_list().contains("open"));
     assert_eq!(button.text_content().as_deref(), Some("Close menu"));
 
     button.click();
     tick().await;
-    assert_eq!(button.get_attribute("aria-expanded").as_deref(), Some("false"));
+    assert_eq!(
+        button.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -54,10 +63,16 @@ async fn current_route_is_marked_in_navigation() {
     let _handle = leptos::mount::mount_to(root.clone(), move || {
         view! { <phr_app::shell::Header route=route /> }
     });
-    let current = root.query_selector("a[aria-current='page']").unwrap().unwrap();
+    let current = root
+        .query_selector("a[aria-current='page']")
+        .unwrap()
+        .unwrap();
     assert_eq!(current.text_content().as_deref(), Some("Settings"));
     route.set(phr_app::route::Route::Privacy);
     tick().await;
-    let current = root.query_selector("a[aria-current='page']").unwrap().unwrap();
+    let current = root
+        .query_selector("a[aria-current='page']")
+        .unwrap()
+        .unwrap();
     assert_eq!(current.text_content().as_deref(), Some("Privacy"));
 }

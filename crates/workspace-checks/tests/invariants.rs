@@ -29,9 +29,9 @@ fn metadata() -> Value {
 }
 
 fn is_web_crate(name: &str) -> bool {
-    WEB_CRATES
-        .iter()
-        .any(|w| name == *w || name.starts_with(&format!("{w}-")) || name.starts_with(&format!("{w}_")))
+    WEB_CRATES.iter().any(|w| {
+        name == *w || name.starts_with(&format!("{w}-")) || name.starts_with(&format!("{w}_"))
+    })
 }
 
 /// For every workspace crate, whether it lives under `crates/` (a pure crate), and the set of web
@@ -87,7 +87,10 @@ fn web_dependencies(meta: &Value) -> BTreeMap<String, (bool, BTreeSet<String>)> 
 fn pure_crates_never_depend_on_web_crates() {
     let meta = metadata();
     let found = web_dependencies(&meta);
-    assert!(found.values().any(|(pure, _)| *pure), "no crates found under crates/");
+    assert!(
+        found.values().any(|(pure, _)| *pure),
+        "no crates found under crates/"
+    );
     let offenders: Vec<_> = found
         .iter()
         .filter(|(_, (pure, web))| *pure && !web.is_empty())
@@ -101,7 +104,16 @@ fn pure_crates_never_depend_on_web_crates() {
 #[test]
 fn the_check_recognises_web_crates() {
     // Guards the check itself: if the matcher broke, the invariant above would pass vacuously.
-    for name in ["web-sys", "js-sys", "wasm-bindgen", "wasm-bindgen-futures", "leptos", "leptos_dom", "gloo-storage", "gloo"] {
+    for name in [
+        "web-sys",
+        "js-sys",
+        "wasm-bindgen",
+        "wasm-bindgen-futures",
+        "leptos",
+        "leptos_dom",
+        "gloo-storage",
+        "gloo",
+    ] {
         assert!(is_web_crate(name), "{name} should count as a web crate");
     }
     for name in ["serde", "aes-gcm", "argon2", "sha2", "leptonica"] {
@@ -111,7 +123,16 @@ fn the_check_recognises_web_crates() {
     let found = web_dependencies(&metadata());
     let (app_pure, app_web) = &found["phr-app"];
     assert!(!app_pure);
-    for name in ["leptos", "wasm-bindgen", "web-sys", "js-sys", "gloo-storage"] {
-        assert!(app_web.contains(name), "walk missed {name} under phr-app: {app_web:?}");
+    for name in [
+        "leptos",
+        "wasm-bindgen",
+        "web-sys",
+        "js-sys",
+        "gloo-storage",
+    ] {
+        assert!(
+            app_web.contains(name),
+            "walk missed {name} under phr-app: {app_web:?}"
+        );
     }
 }
