@@ -46,6 +46,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+use crate::authorize::ClientRegistration;
+use crate::import::{ImportOptions, ObservationQueries};
+use crate::scopes::ScopeOptions;
 use crate::urls::{check_secure, FhirBase};
 
 /// Where a provider entry came from.
@@ -80,6 +83,38 @@ pub struct ProviderEntry {
     pub observation_by_category: bool,
     /// Where the entry came from.
     pub source: EntrySource,
+}
+
+impl ProviderEntry {
+    /// The registration to sign in with, given this site's redirect URI.
+    pub fn client_registration(&self, redirect_uri: &str) -> ClientRegistration {
+        ClientRegistration {
+            provider_id: self.id.clone(),
+            provider_name: self.name.clone(),
+            client_id: self.client_id.clone(),
+            redirect_uri: redirect_uri.to_string(),
+        }
+    }
+
+    /// Scope choices for this provider (its `scopes` override, if any).
+    pub fn scope_options(&self) -> ScopeOptions {
+        ScopeOptions {
+            override_scopes: self.scopes.clone(),
+            ..ScopeOptions::default()
+        }
+    }
+
+    /// Import options for this provider (per-category Observation queries when flagged).
+    pub fn import_options(&self) -> ImportOptions {
+        ImportOptions {
+            observation_queries: if self.observation_by_category {
+                ObservationQueries::us_core_categories()
+            } else {
+                ObservationQueries::Single
+            },
+            ..ImportOptions::default()
+        }
+    }
 }
 
 /// The parsed directory.

@@ -19,6 +19,8 @@
 //! # Flow (standalone patient launch, public client, PKCE S256)
 //!
 //! 1. **Pick a provider** from the [`directory`] (deployer file, Brands bundle, or patient-added).
+//!    [`ProviderEntry::client_registration`], [`ProviderEntry::scope_options`] and
+//!    [`ProviderEntry::import_options`] turn it into the inputs of the next steps.
 //! 2. **Discover**: [`Discovery::new`]`(base, PkcePolicy::default())`; perform
 //!    [`Discovery::request`], feed [`Discovery::on_response`] until
 //!    [`DiscoveryStep::Done`]`(server)`. The well-known file is tried first, the
@@ -38,8 +40,11 @@
 //! 7. **Later syncs**: if [`AccessToken::needs_refresh`] and [`Connection::can_refresh`], send
 //!    [`Connection::refresh_request`] and apply it with [`Connection::apply_refresh`] (rotation
 //!    handled); otherwise reconnect (steps 2–5 with [`Connection::client_registration`]).
-//!    For an incremental sync set `ImportOptions::since` to [`Connection::last_sync_ms`] when
-//!    the server supports `_lastUpdated`.
+//!    For an incremental sync set `ImportOptions::since` to [`Connection::incremental_since`]
+//!    when the server supports `_lastUpdated`; after `Finished`, call
+//!    [`Connection::record_sync`] and save the connection.
+
+#![warn(missing_docs)]
 
 pub mod authorize;
 mod brands;
@@ -73,5 +78,7 @@ pub use scopes::{
     ScopeVersion, SearchAccess,
 };
 pub use time::UnixMillis;
-pub use token::{AccessToken, Authorized, Connection, TokenError, REFRESH_MARGIN_MS};
+pub use token::{
+    AccessToken, Authorized, Connection, TokenError, INCREMENTAL_OVERLAP_MS, REFRESH_MARGIN_MS,
+};
 pub use urls::{FhirBase, UrlError};

@@ -25,6 +25,9 @@ use crate::urls::{encode_pairs, is_fhir_id, FhirBase};
 /// Refresh (or reconnect) when the access token has less than this left: 60 seconds.
 pub const REFRESH_MARGIN_MS: u64 = 60_000;
 
+/// How far back an incremental sync reaches before the last sync's start: 5 minutes.
+pub const INCREMENTAL_OVERLAP_MS: u64 = 5 * 60 * 1000;
+
 const CONNECTION_VERSION: u32 = 1;
 
 /// A bearer access token, held in memory only. Not serialisable; `Debug` is redacted.
@@ -568,6 +571,15 @@ impl Connection {
             expires_at,
             self.patient_id.clone(),
         ))
+    }
+
+    /// The `since` for an incremental sync: the start of the last finished sync minus
+    /// [`INCREMENTAL_OVERLAP_MS`] (clock skew between this device and the server; resources seen
+    /// twice are merged by the record layer). `None` before the first sync. Use it only when the
+    /// server supports `_lastUpdated`.
+    pub fn incremental_since(&self) -> Option<UnixMillis> {
+        self.last_sync_ms
+            .map(|t| t.saturating_sub(INCREMENTAL_OVERLAP_MS))
     }
 
     /// Records a finished sync (`started_at_ms` is when it started).

@@ -346,10 +346,12 @@ pub(crate) fn is_resource_type(s: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphabetic())
 }
 
-/// FHIR `id`: 1 to 64 of `A-Z a-z 0-9 - .`.
+/// FHIR `id` characters (`A-Z a-z 0-9 - .`). FHIR caps ids at 64 characters; up to 256 are
+/// accepted because refusing a longer id from a non-conformant server would lose data, and the
+/// character set (what keeps ids safe inside URLs) is still enforced.
 pub(crate) fn is_fhir_id(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 64
+        && s.len() <= 256
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }

@@ -1370,3 +1370,119 @@ fn saved_state_is_versioned() {
         Err(ImportError::DifferentPatient { .. })
     ));
 }
+
+#[test]
+fn observation_search_without_category_falls_back_per_category() {
+    let (conn, tok) = full_connection();
+    let opts = ImportOptions {
+        types: Some(vec!["Observation".into(), "Condition".into()]),
+        fetch_references: false,
+        ..ImportOptions::default()
+    };
+    let mut s = start(&conn, tok, opts);
+    let mut fake = Fake::default();
+    patient_ok(&mut fake);
+    fake.status(
+        &search("Observation"),
+        400,
+        r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"required","details":{"text":"Must specify category or code."}}]}"#,
+    )
+    .file(&search("Condition"), "condition-2.json")
+    .file(
+        &format!("{BASE}/Observation?patient=p1&category=laboratory&_count=100"),
+        "observation-laboratory.json",
+    )
+    .file(
+        &format!("{BASE}/Observation?patient=p1&category=vital-signs&_count=100"),
+        "observation-vital-signs.json",
+    );
+    for c in [
+        "social-history",
+        "survey",
+        "exam",
+        "imaging",
+        "procedure",
+        "activity",
+    ] {
+        fake.file(
+            &format!("{BASE}/Observation?patient=p1&category={c}&_count=100"),
+            "empty.json",
+        );
+    }
+    let mut now = T0;
+    let events = drive(&mut s, &mut fake, &mut now);
+    assert!(fake.unexpected.is_empty(), "{:?}", fake.unexpected);
+    assert!(failures(&events).is_empty(), "{:?}", failures(&events));
+    assert_eq!(count_of(&emitted(&events), "Observation"), 2);
+    assert!(events.iter().any(|e| matches!(e,
+        ImportEvent::Warning { message, .. } if message.contains("category by category") && message.contains("Must specify category or code."))));
+    let sum = summary(&events);
+    assert_eq!(sum.complete_types, ["Condition", "Patient"]);
+    // Condition kept its place in the plan.
+    let labels: Vec<String> = s.progress().iter().map(|p| p.query.to_string()).collect();
+    assert_eq!(
+        labels[..3],
+        ["Patient", "Observation (laboratory)", "Condition"]
+    );
+    assert_eq!(labels.len(), 10);
+}
+
+#[test]
+fn repeated_401_despite_new_tokens_fails_only_that_type() {
+    let (conn, tok) = full_connection();
+    let opts = ImportOptions {
+        types: Some(vec!["Condition".into(), "Goal".into()]),
+        fetch_references: false,
+        ..ImportOptions::default()
+    };
+    let mut s = start(&conn, tok, opts);
+    let mut fake = Fake::default();
+    patient_ok(&mut fake);
+    fake.file(&search("Condition"), "condition-2.json");
+    for _ in 0..3 {
+        fake.status(&search("Goal"), 401, "");
+    }
+    let mut now = T0;
+    let mut events = Vec::new();
+    for n in 2..=4 {
+        events.extend(drive(&mut s, &mut fake, &mut now));
+        if n < 4 {
+            assert_eq!(
+                s.status(now),
+                SessionStatus::NeedsAuth(AuthPause::Unauthorized)
+            );
+            s.resume_with_token(token(&format!("token-{n}"))).unwrap();
+        }
+    }
+    assert!(fake.unexpected.is_empty(), "{:?}", fake.unexpected);
+    assert_eq!(failures(&events)["Goal"], ImportFailure::AuthRefused);
+    assert_eq!(count_of(&emitted(&events), "Condition"), 1);
+    summary(&events);
+}
+
+#[test]
+fn provider_entry_helpers_feed_the_session() {
+    let dir = phr_smart::parse_directory(&fixture("directory/providers.json")).unwrap();
+    let gh = dir.get("good-health").unwrap();
+    let reg = gh.client_registration("https://phr.example.net/callback");
+    assert_eq!(reg.client_id, "3f2a9c1e-phr");
+    assert_eq!(reg.provider_name, "Good Health Clinic");
+    assert_eq!(
+        gh.import_options().observation_queries,
+        ObservationQueries::us_core_categories()
+    );
+    let rc = dir.get("recovery-center").unwrap();
+    let server = sandbox_server(rc.fhir_base.as_str());
+    assert_eq!(
+        phr_smart::requested_scopes(&server, &rc.scope_options()).to_scope_string(),
+        "launch/patient openid fhirUser patient/*.read"
+    );
+
+    let (mut conn, _) = full_connection();
+    assert_eq!(conn.incremental_since(), None);
+    conn.record_sync(T0, true);
+    assert_eq!(
+        conn.incremental_since(),
+        Some(T0 - phr_smart::INCREMENTAL_OVERLAP_MS)
+    );
+}

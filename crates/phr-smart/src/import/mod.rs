@@ -134,6 +134,8 @@ pub enum ImportFailure {
         /// OperationOutcome text, if any.
         detail: Option<String>,
     },
+    /// HTTP 401 again and again, even with new tokens.
+    AuthRefused,
     /// HTTP 404 on a search: the server does not offer the type.
     NotOffered,
     /// Another 4xx with an explanation.
@@ -210,6 +212,9 @@ impl ImportFailure {
             ImportFailure::Forbidden { detail } => format!(
                 "{provider} did not allow this app to read your {what} (HTTP 403).{} The rest of your record is still imported; you can reconnect and grant access to include it.",
                 with(detail)
+            ),
+            ImportFailure::AuthRefused => format!(
+                "{provider} kept refusing access to your {what}, even after signing in again. They were skipped; the rest of your record is still imported."
             ),
             ImportFailure::NotOffered => format!(
                 "{provider} does not offer {what} to apps, so it was skipped. The rest of your record is still imported."

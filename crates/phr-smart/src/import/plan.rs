@@ -209,32 +209,19 @@ pub(crate) fn build_plan(
         Some(t) => t.clone(),
         None => SEARCH_TYPES.iter().map(|t| t.to_string()).collect(),
     };
-    let incremental = options.since.is_some();
     for ty in &types {
-        let includes: Vec<String> = if ty == "MedicationRequest" && options.include_medications {
-            vec!["Medication".to_string()]
-        } else {
-            Vec::new()
-        };
         let mut add = |filter: Option<String>, params: Vec<(String, String)>, exhaustive: bool| {
-            queries.push(PlannedQuery {
-                key: QueryKey::new(ty, QueryKind::Search, filter),
-                url: search_url(base, ty, patient_id, &params, options),
-                exhaustive: exhaustive && !incremental,
-                includes: includes.clone(),
-            });
+            queries.push(search_query(
+                base, ty, patient_id, filter, &params, exhaustive, options,
+            ));
         };
         match granted.search_access(ty) {
             SearchAccess::None => not_granted.push(ty.clone()),
             SearchAccess::All => match (&options.observation_queries, ty.as_str()) {
                 (ObservationQueries::PerCategory(categories), "Observation") => {
-                    for c in categories {
-                        add(
-                            Some(c.clone()),
-                            vec![("category".to_string(), c.clone())],
-                            false,
-                        );
-                    }
+                    queries.extend(observation_category_queries(
+                        base, patient_id, categories, options,
+                    ));
                 }
                 _ => add(None, Vec::new(), true),
             },
@@ -251,6 +238,52 @@ pub(crate) fn build_plan(
         }
     }
     (queries, not_granted)
+}
+
+/// One Observation query per category. Never exhaustive: Observations without one of these
+/// categories are not returned.
+pub(crate) fn observation_category_queries(
+    base: &FhirBase,
+    patient_id: &str,
+    categories: &[String],
+    options: &ImportOptions,
+) -> Vec<PlannedQuery> {
+    categories
+        .iter()
+        .map(|c| {
+            search_query(
+                base,
+                "Observation",
+                patient_id,
+                Some(c.clone()),
+                &[("category".to_string(), c.clone())],
+                false,
+                options,
+            )
+        })
+        .collect()
+}
+
+fn search_query(
+    base: &FhirBase,
+    ty: &str,
+    patient_id: &str,
+    filter: Option<String>,
+    params: &[(String, String)],
+    exhaustive: bool,
+    options: &ImportOptions,
+) -> PlannedQuery {
+    let includes = if ty == "MedicationRequest" && options.include_medications {
+        vec!["Medication".to_string()]
+    } else {
+        Vec::new()
+    };
+    PlannedQuery {
+        key: QueryKey::new(ty, QueryKind::Search, filter),
+        url: search_url(base, ty, patient_id, params, options),
+        exhaustive: exhaustive && options.since.is_none(),
+        includes,
+    }
 }
 
 fn search_url(

@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::page::{collect_links, parse_search_page, parse_single};
-use super::plan::{build_plan, ImportOptions, PlannedQuery, QueryKey, QueryKind};
+use super::plan::{
+    build_plan, observation_category_queries, ImportOptions, ObservationQueries, PlannedQuery,
+    QueryKey, QueryKind, OBSERVATION_CATEGORIES,
+};
 use super::{
     AttachmentData, AuthPause, ImportError, ImportEvent, ImportFailure, ImportSummary,
     Interruption, ProgressState, QueryProgress, RawResource, ResourceBatch, SessionStatus,
@@ -27,6 +30,11 @@ const TOKEN_EXPIRY_MARGIN_MS: u64 = 10_000;
 
 const ACCEPT_FHIR: &str = "application/fhir+json";
 
+/// A request that gets 401 this many times, each time with a token that was current when it was
+/// sent, is failed instead of pausing again: the provider refuses it even after signing in
+/// again, and pausing forever would block the rest of the import.
+const MAX_AUTH_DENIALS: u32 = 3;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum QueryStatus {
     Pending,
@@ -46,6 +54,9 @@ struct QueryState {
     attempts: u32,
     not_before: Option<UnixMillis>,
     restarted: bool,
+    /// 401s received with a current token (see `MAX_AUTH_DENIALS`).
+    #[serde(default)]
+    auth_denials: u32,
 }
 
 /// A reference (`Type/id`) or attachment URL waiting to be read.
@@ -54,6 +65,8 @@ struct FetchItem {
     target: String,
     attempts: u32,
     not_before: Option<UnixMillis>,
+    #[serde(default)]
+    auth_denials: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +243,7 @@ impl ImportSession {
                 attempts: 0,
                 not_before: None,
                 restarted: false,
+                auth_denials: 0,
             })
             .collect();
         let state = ImportState {
@@ -654,10 +668,13 @@ impl ImportSession {
             return Vec::new();
         };
         let mut ev = Vec::new();
-        if resp.status == 401 {
-            // Nothing advances: the same request is sent again after resume_with_token. A 401
-            // for a request sent with an older token does not pause again.
-            if flight.generation == self.token_generation && self.paused.is_none() {
+        if resp.status == 401 && flight.generation != self.token_generation {
+            // Sent with a token that has since been replaced: simply send it again.
+            return ev;
+        }
+        if resp.status == 401 && self.count_auth_denial(&flight.work) < MAX_AUTH_DENIALS {
+            // Nothing advances: the same request is sent again after resume_with_token.
+            if self.paused.is_none() {
                 self.paused = Some(AuthPause::Unauthorized);
                 ev.push(ImportEvent::NeedsAuth(AuthPause::Unauthorized));
             }
@@ -723,6 +740,32 @@ impl ImportSession {
     /// the `fetch()`). Handled like a network error.
     pub fn on_timeout(&mut self, id: RequestId, now: UnixMillis) -> Vec<ImportEvent> {
         self.on_network_error(id, NetworkFailure::TimedOut, now)
+    }
+
+    /// Counts a 401 for a piece of work and returns the new count.
+    fn count_auth_denial(&mut self, work: &Work) -> u32 {
+        let slot = match work {
+            Work::Query(i) => Some(&mut self.state.queries[*i].auth_denials),
+            Work::Reference(t) => self
+                .state
+                .references
+                .iter_mut()
+                .find(|r| r.target == *t)
+                .map(|r| &mut r.auth_denials),
+            Work::Attachment(u) => self
+                .state
+                .attachments
+                .iter_mut()
+                .find(|a| a.target == *u)
+                .map(|a| &mut a.auth_denials),
+        };
+        match slot {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => MAX_AUTH_DENIALS,
+        }
     }
 
     /// The attempts counter and retry time of a piece of work. Work in flight is always still
@@ -826,12 +869,69 @@ impl ImportSession {
             self.warn(key, message, ev);
             return;
         }
+        let key = &self.state.queries[i].plan.key;
+        if key.resource_type == "Observation"
+            && key.kind == QueryKind::Search
+            && key.filter.is_none()
+            && !on_later_page
+            && matches!(status, 400 | 422)
+            && self.state.options.observation_queries == ObservationQueries::Single
+        {
+            return self.fan_out_observations(i, detail, ev);
+        }
         let reason = match status {
+            401 => ImportFailure::AuthRefused,
             403 => ImportFailure::Forbidden { detail },
             404 | 410 if kind == QueryKind::Search => ImportFailure::NotOffered,
             _ => ImportFailure::Rejected { status, detail },
         };
         self.fail_query(i, reason, ev);
+    }
+
+    /// The server refused an Observation search without a category (Epic does): replace the
+    /// query by one query per US Core category (the first takes its place, the others are
+    /// appended, so indexes of other queries do not move).
+    fn fan_out_observations(
+        &mut self,
+        i: usize,
+        detail: Option<String>,
+        ev: &mut Vec<ImportEvent>,
+    ) {
+        let categories: Vec<String> = OBSERVATION_CATEGORIES
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let mut planned = observation_category_queries(
+            &self.state.fhir_base,
+            &self.state.patient_id,
+            &categories,
+            &self.state.options,
+        )
+        .into_iter()
+        .map(|p| QueryState {
+            cursor: p.url.clone(),
+            plan: p,
+            status: QueryStatus::Pending,
+            fetched: 0,
+            total: None,
+            pages: 0,
+            attempts: 0,
+            not_before: None,
+            restarted: false,
+            auth_denials: 0,
+        });
+        let key = self.state.queries[i].plan.key.clone();
+        if let Some(first) = planned.next() {
+            self.state.queries[i] = first;
+        }
+        self.state.queries.extend(planned);
+        let message = format!(
+            "{} only returns {} by category{}; they are being fetched category by category instead. Results outside the usual categories may be missing.",
+            self.state.provider_name,
+            label(&key),
+            detail.map(|d| format!(" (it said: \"{d}\")")).unwrap_or_default()
+        );
+        self.warn(key, message, ev);
     }
 
     fn on_patient(&mut self, i: usize, url: &str, body: &[u8], ev: &mut Vec<ImportEvent>) {
@@ -1001,6 +1101,7 @@ impl ImportSession {
                 target,
                 attempts: 0,
                 not_before: None,
+                auth_denials: 0,
             };
             if is_attachment {
                 self.state.attachments.push_back(item);
@@ -1041,6 +1142,7 @@ impl ImportSession {
         }
         let detail = outcome_detail(&resp.body);
         Err(match status {
+            401 => ImportFailure::AuthRefused,
             403 => ImportFailure::Forbidden { detail },
             _ => ImportFailure::Rejected { status, detail },
         })
