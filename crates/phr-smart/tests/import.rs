@@ -1486,3 +1486,37 @@ fn provider_entry_helpers_feed_the_session() {
         Some(T0 - phr_smart::INCREMENTAL_OVERLAP_MS)
     );
 }
+
+#[test]
+fn delayed_retry_is_announced_while_other_requests_are_in_flight() {
+    let (conn, tok) = full_connection();
+    let opts = ImportOptions {
+        types: Some(vec!["Condition".into(), "Goal".into()]),
+        fetch_references: false,
+        ..ImportOptions::default()
+    };
+    let mut s = start(&conn, tok, opts);
+    let mut fake = Fake::default();
+    patient_ok(&mut fake);
+    pass_patient(&mut s, &mut fake, T0);
+    let reqs = s.next_requests(T0);
+    assert_eq!(reqs.len(), 2);
+    let ev = s.on_response(
+        reqs[0].id,
+        HttpResponse::new(503, "").with_header("Retry-After", "5"),
+        T0,
+    );
+    assert!(ev.is_empty());
+    // Goal is still in flight; the Condition retry is due in 5 s.
+    assert_eq!(
+        s.status(T0),
+        SessionStatus::Running {
+            in_flight: 1,
+            wake_at_ms: Some(T0 + 5_000)
+        }
+    );
+    assert!(s.next_requests(T0 + 4_999).is_empty());
+    let retry = s.next_requests(T0 + 5_000);
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].url, search("Condition"));
+}

@@ -301,8 +301,8 @@ pub enum SessionStatus {
     Running {
         /// Requests sent and not yet answered.
         in_flight: usize,
-        /// When nothing is in flight and the next request is a delayed retry: call
-        /// `next_requests` again at this time.
+        /// When there is room for another request and the next one is a delayed retry: call
+        /// `next_requests` again at this time (or when a response arrives, if sooner).
         wake_at_ms: Option<UnixMillis>,
     },
     /// Needs a new access token.

@@ -470,7 +470,8 @@ impl ImportSession {
         {
             return SessionStatus::NeedsAuth(AuthPause::TokenExpired);
         }
-        let wake_at_ms = if self.in_flight.is_empty() {
+        let limit = self.state.options.max_in_flight.max(1);
+        let wake_at_ms = if self.in_flight.len() < limit {
             self.candidates()
                 .iter()
                 .map(|(_, t)| t.unwrap_or(now).max(now))
