@@ -227,7 +227,7 @@ pub fn label_record(subjects: &[LabelSubject<'_>], overrides: &[Override]) -> La
                     continue;
                 }
                 let target = labels[*j].clone();
-                for (c, _) in &target.categories {
+                for c in target.categories.keys() {
                     if labels[i].removed_by_patient.contains(c) {
                         continue;
                     }

@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 
 use phr_consent::{label_record, Category, LabelSubject};
 use phr_fhir::Resource;
-use phr_share::{build_ips, plan, select, Decision, DocumentMeta, Section, Selection, ShareItem, SourceKind, SourceRef};
+use phr_share::{
+    build_ips, plan, select, Decision, DocumentMeta, Section, Selection, ShareItem, SourceKind,
+    SourceRef,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -15,12 +18,27 @@ use serde_json::{json, Value};
 fn sensitive_code(kind: u8) -> (Option<Category>, Value) {
     let cc = |system: &str, code: &str| json!({ "coding": [{ "system": system, "code": code }] });
     match kind % 9 {
-        0 => (Some(Category::SubstanceUse), cc("http://snomed.info/sct", "6525002")),
-        1 => (Some(Category::MentalHealth), cc("http://hl7.org/fhir/sid/icd-10-cm", "F32.9")),
-        2 => (Some(Category::HivSti), cc("http://hl7.org/fhir/sid/icd-10-cm", "B20")),
-        3 => (Some(Category::SexualReproductive), cc("http://snomed.info/sct", "72892002")),
+        0 => (
+            Some(Category::SubstanceUse),
+            cc("http://snomed.info/sct", "6525002"),
+        ),
+        1 => (
+            Some(Category::MentalHealth),
+            cc("http://hl7.org/fhir/sid/icd-10-cm", "F32.9"),
+        ),
+        2 => (
+            Some(Category::HivSti),
+            cc("http://hl7.org/fhir/sid/icd-10-cm", "B20"),
+        ),
+        3 => (
+            Some(Category::SexualReproductive),
+            cc("http://snomed.info/sct", "72892002"),
+        ),
         4 => (Some(Category::Genetic), cc("http://loinc.org", "51969-4")),
-        5 => (Some(Category::ViolenceAbuse), cc("http://snomed.info/sct", "706893006")),
+        5 => (
+            Some(Category::ViolenceAbuse),
+            cc("http://snomed.info/sct", "706893006"),
+        ),
         _ => (None, cc("http://snomed.info/sct", "38341003")),
     }
 }
@@ -35,8 +53,20 @@ struct ItemSpec {
 }
 
 fn item_spec() -> impl Strategy<Value = ItemSpec> {
-    (0u8..8, any::<u8>(), proptest::option::of(0u8..4), proptest::collection::vec(0usize..40, 0..3), 0u8..3)
-        .prop_map(|(kind, code, ehr_label, refs, source)| ItemSpec { kind, code, ehr_label, refs, source })
+    (
+        0u8..8,
+        any::<u8>(),
+        proptest::option::of(0u8..4),
+        proptest::collection::vec(0usize..40, 0..3),
+        0u8..3,
+    )
+        .prop_map(|(kind, code, ehr_label, refs, source)| ItemSpec {
+            kind,
+            code,
+            ehr_label,
+            refs,
+            source,
+        })
 }
 
 fn marker(i: usize) -> String {
@@ -114,7 +144,10 @@ fn build_resource(i: usize, spec: &ItemSpec, specs: &[ItemSpec], salt: u32) -> V
         "AllergyIntolerance" => {
             r["code"] = code;
             r["patient"] = subject;
-            r["extension"] = json!(references.iter().map(|x| json!({ "url": "http://example.org/rel", "valueReference": x })).collect::<Vec<_>>());
+            r["extension"] = json!(references
+                .iter()
+                .map(|x| json!({ "url": "http://example.org/rel", "valueReference": x }))
+                .collect::<Vec<_>>());
         }
         "Immunization" => {
             r["status"] = json!("completed");
