@@ -548,7 +548,10 @@ impl Record {
         &'a self,
         source: &SourceId,
     ) -> impl Iterator<Item = (&'a ResourceKey, &'a Entry)> + 'a {
-        self.sources.get(source).into_iter().flat_map(|sd| sd.iter())
+        self.sources
+            .get(source)
+            .into_iter()
+            .flat_map(|sd| sd.iter())
     }
 
     /// How many entries the record holds.
@@ -875,7 +878,7 @@ impl Record {
     /// The source id is derived from the file's resources, so importing the same file again
     /// adds nothing (every resource is `unchanged`), while two different files never share a
     /// source even if they have the same name. Each entry's provenance records the file name and
-    /// import time; the export states "file: <name>, imported at <time>".
+    /// import time; the export states `file: <name>, imported at <time>`.
     pub fn import_file(
         &mut self,
         parsed: phr_fhir::ParsedImport,
@@ -887,7 +890,11 @@ impl Record {
             return Err(RecordError::EmptyImport);
         }
         let name = file_name.trim();
-        let name = if name.is_empty() { "unnamed file" } else { name };
+        let name = if name.is_empty() {
+            "unnamed file"
+        } else {
+            name
+        };
         let mut h = sha2::Sha256::default();
         for r in &parsed.resources {
             use sha2::Digest;

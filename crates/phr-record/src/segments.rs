@@ -10,7 +10,7 @@
 //! | `meta.sources` | the sources, each with its opaque *slot* number |
 //! | `meta.hidden` | hidden items and when they were hidden |
 //! | `meta.labels` | the patient's label changes (audit list) |
-//! | `res.<slot>.<n>` | chunk `n` of a source's entries: at most [`CHUNK_MAX_ENTRIES`] resources |
+//! | `res.<slot>.<n>` | chunk `n` of a source's entries: at most [`crate::CHUNK_MAX_ENTRIES`] resources |
 //! | `app.settings`, `app.sharelog`, `app.consents` | settings, share log, FHIR Consents |
 //! | `app.doc.<name>` | an opaque app document (connections, import resume state) |
 //!
@@ -46,9 +46,7 @@ use serde_json::value::RawValue;
 use crate::app::{is_app_doc_name, Settings, ShareLogEntry};
 use crate::error::{RecordError, Result};
 use crate::key::{EntryKey, KeyForm, LocalId, ResourceKey};
-use crate::record::{
-    Chunk, Entry, EntryStatus, LabelChange, Record, SourceData,
-};
+use crate::record::{Chunk, Entry, EntryStatus, LabelChange, Record, SourceData};
 use crate::source::{Source, SourceId};
 
 /// The segment format version this crate writes and reads.
@@ -202,7 +200,9 @@ impl std::fmt::Display for SegmentProblem {
             SegmentProblem::UnknownName => {
                 f.write_str("this version of the app does not know it; update the app")
             }
-            SegmentProblem::Inconsistent(d) => write!(f, "it contradicts the rest of the record ({d})"),
+            SegmentProblem::Inconsistent(d) => {
+                write!(f, "it contradicts the rest of the record ({d})")
+            }
         }
     }
 }
@@ -403,7 +403,9 @@ fn parse_failure(text: &str, e: &serde_json::Error) -> SegmentProblem {
     }
 }
 
-fn decode_chunk(text: &str) -> std::result::Result<(SourceId, Vec<(ResourceKey, Entry)>), SegmentProblem> {
+fn decode_chunk(
+    text: &str,
+) -> std::result::Result<(SourceId, Vec<(ResourceKey, Entry)>), SegmentProblem> {
     let c: ChunkIn = serde_json::from_str(text).map_err(|e| parse_failure(text, &e))?;
     check_version(c.v)?;
     let source = SourceId::parse(&c.source)
@@ -518,9 +520,10 @@ impl Loader {
                 let mut slots = BTreeSet::new();
                 let mut ids = BTreeSet::new();
                 for s in &f.sources {
-                    let consistent = s.source.as_ref().is_none_or(|m| {
-                        m.id == s.id && m.check_consistent().is_ok()
-                    });
+                    let consistent = s
+                        .source
+                        .as_ref()
+                        .is_none_or(|m| m.id == s.id && m.check_consistent().is_ok());
                     if !consistent || !slots.insert(s.slot) || !ids.insert(s.id.clone()) {
                         return Err(SegmentProblem::Inconsistent(
                             "two sources share a slot or an id",
@@ -610,7 +613,11 @@ impl Loader {
                 .sources
                 .entry(chunk.source.clone())
                 .or_insert_with(|| SourceData::new(None, slot));
-            if chunk.entries.iter().any(|(k, _)| sd.entries.contains_key(k)) {
+            if chunk
+                .entries
+                .iter()
+                .any(|(k, _)| sd.entries.contains_key(k))
+            {
                 self.fail(
                     &chunk.name,
                     SegmentProblem::Inconsistent("it repeats entries of another part"),
@@ -822,7 +829,29 @@ impl Record {
 }
 
 fn encode_chunk(id: &SourceId, entries: &HashMap<ResourceKey, Entry>, chunk: &Chunk) -> Vec<u8> {
-    let mut out = Vec::with_capacity(chunk.bytes + chunk.members.len() * 120 + 64);
+    // Size the buffer from the parts so it is not over-allocated (a doubling Vec would hold
+    // up to twice the segment size while the shell encrypts it).
+    let estimate: usize = chunk
+        .members
+        .iter()
+        .filter_map(|k| entries.get(k).map(|e| (k, e)))
+        .map(|(k, e)| {
+            64 + k.resource_type().len()
+                + k.id().map_or(64, str::len)
+                + e.fetched_at().len()
+                + e.request().len()
+                + e.updated_at().map_or(0, str::len)
+                + match e.status() {
+                    EntryStatus::GoneAtSource { noticed_at } => noticed_at.len() + 8,
+                    EntryStatus::Current => 0,
+                }
+                + e.resource().raw().len()
+                + e.authored_provenance().map_or(0, |p| p.raw().len() + 8)
+        })
+        .sum::<usize>()
+        + id.as_str().len()
+        + 64;
+    let mut out = Vec::with_capacity(estimate);
     let form = ChunkOut {
         v: SEGMENT_FORMAT_VERSION,
         source: id.as_str(),
@@ -851,6 +880,9 @@ fn encode_chunk(id: &SourceId, entries: &HashMap<ResourceKey, Entry>, chunk: &Ch
     };
     // Writing plain structs into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut out, &form);
+    if out.capacity() > out.len() + out.len() / 8 {
+        out.shrink_to_fit();
+    }
     out
 }
 
@@ -867,7 +899,15 @@ mod tests {
                 .bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c)));
         }
-        for n in ["res.01.0", "res.0", "res.a.b", "app.doc.", "app.doc.X", "manifest", "res.0.0.0"] {
+        for n in [
+            "res.01.0",
+            "res.0",
+            "res.a.b",
+            "app.doc.",
+            "app.doc.X",
+            "manifest",
+            "res.0.0.0",
+        ] {
             assert!(parse_name(n).is_none(), "{n}");
         }
         assert_eq!(chunk_name(3, 14), "res.3.14");
