@@ -23,6 +23,7 @@ th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bo
 th { font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; color: #333; border-bottom: 2px solid #666; }
 .badge { display: inline-block; font-size: .78rem; padding: .05rem .4rem; border: 1px solid #666; border-radius: .6rem; white-space: nowrap; margin: .1rem .2rem .1rem 0; }
 .badge.patient { border-style: dashed; font-style: italic; }
+td.date { white-space: nowrap; }
 .empty { color: #444; font-style: italic; }
 .notice { border: 2px solid #111; padding: .75rem 1rem; margin: 1rem 0; }
 .notice h2 { margin-top: 0; border: 0; }
@@ -104,7 +105,7 @@ pub fn render_html(view: &DocumentView) -> String {
                 badges.push_str("<span class=\"badge patient\">patient-reported</span>");
             }
             h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td><td>{}</td></tr>",
                 escape(&r.row.title),
                 escape(&r.row.detail),
                 escape(r.row.status.as_deref().unwrap_or("")),
