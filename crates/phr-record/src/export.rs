@@ -354,7 +354,8 @@ impl Record {
                     ..Meta::default()
                 }),
                 status: "current",
-                mode: if patient_made { "working" } else { "snapshot" },
+                // `working`: entry.date (when hidden / noticed) is only allowed there (lst-3).
+                mode: "working",
                 title,
                 code: CodeableConcept {
                     coding: vec![],

@@ -45,7 +45,7 @@ impl EntryStatus {
 
 /// One stored resource with its provenance. Imported resources are never edited: the
 /// [`Resource`] keeps the bytes it arrived with.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Entry {
     pub(crate) resource: Resource,
     pub(crate) fetched_at: Box<str>,
@@ -54,6 +54,20 @@ pub struct Entry {
     pub(crate) status: EntryStatus,
     pub(crate) authored: Option<Resource>,
     pub(crate) chunk: u32,
+}
+
+impl std::fmt::Debug for Entry {
+    // Omits the request URL (it can name the patient and the codes searched for); the resource
+    // prints without its content.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("resource", &self.resource)
+            .field("fetched_at", &self.fetched_at)
+            .field("updated_at", &self.updated_at)
+            .field("status", &self.status)
+            .field("chunk", &self.chunk)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Entry {
@@ -254,7 +268,7 @@ impl SourceData {
 }
 
 /// The patient's record. See the crate documentation for how it is stored.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Record {
     pub(crate) sources: BTreeMap<SourceId, SourceData>,
     pub(crate) next_slot: u32,
@@ -265,6 +279,21 @@ pub struct Record {
     pub(crate) consents: BTreeMap<String, Resource>,
     pub(crate) docs: BTreeMap<String, Box<RawValue>>,
     pub(crate) save: SaveState,
+}
+
+impl std::fmt::Debug for Record {
+    // Counts only: the record holds health data, tokens (app documents) and contacts, and Debug
+    // output ends up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("sources", &self.sources.len())
+            .field("entries", &self.len())
+            .field("hidden", &self.hidden.len())
+            .field("label_changes", &self.label_changes.len())
+            .field("app_docs", &self.docs.len())
+            .field("dirty", &self.save.dirty_count())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Trims JSON whitespace around a resource's text. It is outside the JSON value, so this changes

@@ -139,6 +139,10 @@ impl SaveState {
         self.deleted.insert(name.into(), self.seq);
     }
 
+    pub(crate) fn dirty_count(&self) -> usize {
+        self.dirty.len()
+    }
+
     pub(crate) fn check_writable(&self, name: &str) -> Result<()> {
         if self.damaged.contains(name) {
             Err(RecordError::DamagedSegment {

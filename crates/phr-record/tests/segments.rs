@@ -487,6 +487,22 @@ fn each_kind_of_load_problem_is_named() {
 }
 
 #[test]
+fn debug_output_shows_no_record_content() {
+    let r = full_record();
+    let shown = format!("{r:?}");
+    assert!(shown.contains("entries: 6"), "{shown}");
+    for secret in ["token", "Sam", "caf", "example.org", "o1"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    let (_, _, e) = r.entries().next().unwrap();
+    let shown = format!("{e:?}");
+    assert!(
+        !shown.contains("example.org") && !shown.contains("caf"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn load_errors_never_quote_the_data() {
     let good = snapshot(&full_record());
     let leaky = String::from_utf8(good["res.1.0"].clone())
