@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the codemap and invariants.
 
 pub mod pages;
+pub mod platform;
 pub mod prefs;
 pub mod route;
 pub mod shell;
