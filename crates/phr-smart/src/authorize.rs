@@ -1,0 +1,365 @@
+//! Starting a sign-in (authorize URL + the [`PendingAuthorization`] kept across the redirect)
+//! and checking the redirect that comes back.
+//!
+//! The pending authorization is the only thing that survives the full-page redirect. The shell
+//! stores [`PendingAuthorization::to_json`] in `sessionStorage` under
+//! [`PendingAuthorization::storage_key`], and on return looks it up with
+//! [`storage_key_for_callback`], calls [`PendingAuthorization::complete`], and deletes it whatever
+//! the outcome. It expires after [`PENDING_LIFETIME_MS`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::discovery::SmartServer;
+use crate::pkce::{CodeVerifier, OAuthState, RandomSource};
+use crate::scopes::RequestedScopes;
+use crate::time::UnixMillis;
+use crate::urls::{check_secure, decode_form_component, encode_pairs, FhirBase, UrlError};
+
+/// How long a started sign-in stays valid: 10 minutes.
+pub const PENDING_LIFETIME_MS: u64 = 10 * 60 * 1000;
+
+/// Version of the [`PendingAuthorization`] JSON.
+const PENDING_VERSION: u32 = 1;
+
+const STORAGE_PREFIX: &str = "phr-smart/pending/";
+
+/// The app's registration at one provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRegistration {
+    /// Stable id of the provider entry (from the directory).
+    pub provider_id: String,
+    /// Name shown to the patient, e.g. "Good Health Clinic".
+    pub provider_name: String,
+    /// The OAuth `client_id` registered for this app at this provider.
+    pub client_id: String,
+    /// The app's redirect URI, registered at the provider (exact match).
+    pub redirect_uri: String,
+}
+
+/// Why a sign-in could not be started.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuthorizeError {
+    /// The provider entry has no client id.
+    #[error("This app has no registration (client id) for {provider}, so it cannot connect. Tell whoever runs this app.")]
+    MissingClientId {
+        /// Provider name.
+        provider: String,
+    },
+    /// The redirect URI is not a safe absolute URL.
+    #[error("This app's return address is not valid ({0}). Tell whoever runs this app.")]
+    BadRedirectUri(UrlError),
+}
+
+/// The start of a sign-in: where to send the browser, and what to keep until it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationStart {
+    /// The provider's sign-in page with all parameters; assign it to `window.location`.
+    pub url: String,
+    /// Keep this in `sessionStorage` until the redirect returns.
+    pub pending: PendingAuthorization,
+}
+
+/// What a started sign-in needs to remember across the redirect. Serialises to JSON for
+/// `sessionStorage`; holds the PKCE verifier (useless without the one-time code) but no token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    version: u32,
+    /// Provider entry id.
+    pub provider_id: String,
+    /// Provider name for messages.
+    pub provider_name: String,
+    /// The FHIR base (`aud`).
+    pub fhir_base: FhirBase,
+    /// Where to exchange the code.
+    pub token_endpoint: String,
+    /// Expected `iss` on the callback, when the server named its issuer.
+    pub issuer: Option<String>,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The redirect URI sent (must be sent again with the code).
+    pub redirect_uri: String,
+    verifier: CodeVerifier,
+    state: OAuthState,
+    /// The scopes asked for.
+    pub requested_scopes: RequestedScopes,
+    /// When the sign-in started (unix ms).
+    pub created_at_ms: UnixMillis,
+}
+
+/// A one-time authorization code from the callback. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationCode(String);
+
+impl AuthorizationCode {
+    /// The code text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthorizationCode(<redacted>)")
+    }
+}
+
+/// Which `state` check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateProblem {
+    /// The redirect carries no `state`.
+    Missing,
+    /// `state` differs from the one this tab sent.
+    Mismatch,
+    /// A parameter appears twice.
+    Duplicated,
+    /// No sign-in was started in this tab with this `state` (nothing stored).
+    Unknown,
+}
+
+/// Why the redirect back from the provider was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CallbackError {
+    /// `state` is missing, different, duplicated, or unknown: the response is stale or forged.
+    #[error("This sign-in response does not belong to a sign-in started in this browser tab (it may be old, or forged). Nothing was imported. Start connecting again from this app.")]
+    ForgedOrStale(StateProblem),
+    /// The sign-in started more than 10 minutes ago.
+    #[error("The sign-in at {provider} took longer than 10 minutes, so it was cancelled for safety. Nothing was imported. Please connect again.")]
+    Expired {
+        /// Provider name.
+        provider: String,
+    },
+    /// The saved sign-in could not be read back.
+    #[error("The app could not read back the sign-in it started (its saved details are damaged). Nothing was imported. Please connect again.")]
+    Unreadable,
+    /// The patient said no at the provider.
+    #[error("You declined access at {provider}; nothing was imported.")]
+    Declined {
+        /// Provider name.
+        provider: String,
+    },
+    /// The provider returned another OAuth error.
+    #[error("{provider} did not complete the sign-in ({code}{}). Nothing was imported. Try again; if it keeps happening, tell whoever runs this app.", .description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    ProviderError {
+        /// Provider name.
+        provider: String,
+        /// The OAuth `error` code.
+        code: String,
+        /// `error_description`, when given.
+        description: Option<String>,
+    },
+    /// No `code` in an otherwise valid redirect.
+    #[error("{provider} sent the app back without an authorization code, so nothing could be imported. Please connect again.")]
+    MissingCode {
+        /// Provider name.
+        provider: String,
+    },
+    /// The redirect names a different authorization server (`iss`), a sign of a mix-up attack.
+    #[error("The sign-in response came from a different server than {provider}. Nothing was imported, for safety. Please connect again.")]
+    IssuerMismatch {
+        /// Provider name.
+        provider: String,
+    },
+}
+
+/// Starts a standalone patient sign-in: generates the PKCE verifier and `state` from `rng`, and
+/// builds the authorize URL with `response_type=code, client_id, redirect_uri, scope, state,
+/// aud, code_challenge, code_challenge_method=S256`.
+pub fn begin_authorization(
+    server: &SmartServer,
+    client: &ClientRegistration,
+    scopes: &RequestedScopes,
+    rng: &mut dyn RandomSource,
+    now: UnixMillis,
+) -> Result<AuthorizationStart, AuthorizeError> {
+    if client.client_id.trim().is_empty() {
+        return Err(AuthorizeError::MissingClientId {
+            provider: client.provider_name.clone(),
+        });
+    }
+    let redirect = check_secure(&client.redirect_uri).map_err(AuthorizeError::BadRedirectUri)?;
+    if redirect.has_fragment {
+        return Err(AuthorizeError::BadRedirectUri(UrlError::Unsafe(
+            client.redirect_uri.clone(),
+            "a #fragment",
+        )));
+    }
+    let verifier = CodeVerifier::generate(rng);
+    let state = OAuthState::generate(rng);
+    let url = authorize_url(
+        &server.authorization_endpoint,
+        client,
+        scopes,
+        &state,
+        &server.fhir_base,
+        &verifier.challenge(),
+    );
+    Ok(AuthorizationStart {
+        url,
+        pending: PendingAuthorization {
+            version: PENDING_VERSION,
+            provider_id: client.provider_id.clone(),
+            provider_name: client.provider_name.clone(),
+            fhir_base: server.fhir_base.clone(),
+            token_endpoint: server.token_endpoint.clone(),
+            issuer: server.issuer.clone(),
+            client_id: client.client_id.clone(),
+            redirect_uri: client.redirect_uri.clone(),
+            verifier,
+            state,
+            requested_scopes: scopes.clone(),
+            created_at_ms: now,
+        },
+    })
+}
+
+fn authorize_url(
+    endpoint: &str,
+    client: &ClientRegistration,
+    scopes: &RequestedScopes,
+    state: &OAuthState,
+    aud: &FhirBase,
+    challenge: &str,
+) -> String {
+    let scope = scopes.to_scope_string();
+    let query = encode_pairs([
+        ("response_type", "code"),
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("scope", scope.as_str()),
+        ("state", state.as_str()),
+        ("aud", aud.as_str()),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    format!("{endpoint}{sep}{query}")
+}
+
+/// The query parameters of a callback URL (or of a bare query string).
+fn callback_params(callback: &str) -> Vec<(String, String)> {
+    let without_fragment = callback.split('#').next().unwrap_or_default();
+    let query = match without_fragment.split_once('?') {
+        Some((_, q)) => q,
+        None if !without_fragment.contains("://") => without_fragment,
+        None => "",
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode_form_component(k), decode_form_component(v)),
+            None => (decode_form_component(p), String::new()),
+        })
+        .collect()
+}
+
+/// The `sessionStorage` key under which the pending authorization for this callback was stored,
+/// or `None` when the callback carries no usable `state` (then report
+/// [`CallbackError::ForgedOrStale`]).
+pub fn storage_key_for_callback(callback: &str) -> Option<String> {
+    let params = callback_params(callback);
+    let mut states = params.iter().filter(|(k, _)| k == "state");
+    let (_, state) = states.next()?;
+    if states.next().is_some() || state.is_empty() || state.len() > 200 {
+        return None;
+    }
+    Some(format!("{STORAGE_PREFIX}{state}"))
+}
+
+impl PendingAuthorization {
+    /// The `sessionStorage` key for this sign-in (derived from its `state`).
+    pub fn storage_key(&self) -> String {
+        format!("{STORAGE_PREFIX}{}", self.state.as_str())
+    }
+
+    /// The JSON kept in `sessionStorage`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("pending authorization serialises")
+    }
+
+    /// Reads the JSON back.
+    pub fn from_json(json: &str) -> Result<Self, CallbackError> {
+        let p: Self = serde_json::from_str(json).map_err(|_| CallbackError::Unreadable)?;
+        if p.version != PENDING_VERSION {
+            return Err(CallbackError::Unreadable);
+        }
+        Ok(p)
+    }
+
+    /// True when more than [`PENDING_LIFETIME_MS`] have passed since the sign-in started (or the
+    /// clock went backwards by more than that).
+    pub fn is_expired(&self, now: UnixMillis) -> bool {
+        now.saturating_sub(self.created_at_ms) > PENDING_LIFETIME_MS
+            || self.created_at_ms.saturating_sub(now) > PENDING_LIFETIME_MS
+    }
+
+    /// The PKCE verifier (sent with the code to the token endpoint).
+    pub fn verifier(&self) -> &CodeVerifier {
+        &self.verifier
+    }
+
+    /// Checks the redirect (full URL or its query) and returns the authorization code.
+    ///
+    /// Order: `state` first (a forged response learns nothing else), then expiry, then the
+    /// issuer, then the provider's `error`, then the `code`.
+    pub fn complete(
+        &self,
+        callback: &str,
+        now: UnixMillis,
+    ) -> Result<AuthorizationCode, CallbackError> {
+        let params = callback_params(callback);
+        let single = |name: &str| -> Result<Option<&str>, CallbackError> {
+            let mut it = params.iter().filter(|(k, _)| k == name);
+            let first = it.next().map(|(_, v)| v.as_str());
+            if it.next().is_some() {
+                return Err(CallbackError::ForgedOrStale(StateProblem::Duplicated));
+            }
+            Ok(first)
+        };
+        let provider = || self.provider_name.clone();
+        match single("state")? {
+            None | Some("") => return Err(CallbackError::ForgedOrStale(StateProblem::Missing)),
+            Some(s) if !self.state.matches(s) => {
+                return Err(CallbackError::ForgedOrStale(StateProblem::Mismatch))
+            }
+            Some(_) => {}
+        }
+        if self.is_expired(now) {
+            return Err(CallbackError::Expired {
+                provider: provider(),
+            });
+        }
+        if let (Some(iss), Some(expected)) = (single("iss")?, &self.issuer) {
+            if iss.trim_end_matches('/') != expected.trim_end_matches('/') {
+                return Err(CallbackError::IssuerMismatch {
+                    provider: provider(),
+                });
+            }
+        }
+        if let Some(error) = single("error")? {
+            let description = single("error_description")?
+                .map(|d| crate::http::truncate(d.trim(), 300))
+                .filter(|d| !d.is_empty());
+            return Err(if error == "access_denied" {
+                CallbackError::Declined {
+                    provider: provider(),
+                }
+            } else {
+                CallbackError::ProviderError {
+                    provider: provider(),
+                    code: crate::http::truncate(error, 60),
+                    description,
+                }
+            });
+        }
+        match single("code")? {
+            Some(code) if !code.is_empty() => Ok(AuthorizationCode(code.to_string())),
+            _ => Err(CallbackError::MissingCode {
+                provider: provider(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Reading one response body: a search Bundle page or a single resource.
+//!
+//! Resources are sliced out of the body with [`RawValue`], so the JSON handed on is byte-for-byte
+//! what the server sent (`1.50` stays `1.50`, key order and whitespace stay). A page is accepted
+//! or refused as a whole: if any entry is of a type that was not asked for, nothing from that page
+//! is emitted.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::{ImportFailure, RawResource};
+use crate::http::operation_outcome_text;
+use crate::scopes::REFERENCE_TYPES;
+use crate::urls::{is_fhir_id, FhirBase};
+
+/// One accepted search page.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub resources: Vec<RawResource>,
+    /// Text of OperationOutcome entries (search.mode = outcome), e.g. "some results were
+    /// withheld".
+    pub outcomes: Vec<String>,
+    pub total: Option<u64>,
+    pub next: Option<String>,
+    /// Entries without a resource, or whose resource has no usable id.
+    pub skipped: u32,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+    id: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct BundleView<'a> {
+    #[serde(default)]
+    total: Option<Value>,
+    #[serde(default)]
+    link: Option<Vec<LinkView>>,
+    #[serde(default, borrow)]
+    entry: Option<Vec<EntryView<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct LinkView {
+    relation: Option<String>,
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EntryView<'a> {
+    #[serde(default, borrow)]
+    resource: Option<&'a RawValue>,
+    #[serde(default)]
+    search: Option<SearchView>,
+}
+
+#[derive(Deserialize)]
+struct SearchView {
+    mode: Option<String>,
+}
+
+/// Parses the top of a body: valid JSON, a FHIR resource, of the expected type.
+fn parse_head<'a>(body: &'a [u8], expected: &str) -> Result<(&'a RawValue, Head), ImportFailure> {
+    let raw: &RawValue = serde_json::from_slice(body).map_err(|e| {
+        let trimmed = body.trim_ascii_start();
+        if trimmed.first() == Some(&b'<') {
+            ImportFailure::NotFhir {
+                what: "a web page instead of FHIR data",
+            }
+        } else if trimmed.is_empty() {
+            ImportFailure::NotFhir {
+                what: "an empty answer",
+            }
+        } else {
+            ImportFailure::MalformedJson {
+                line: e.line(),
+                column: e.column(),
+            }
+        }
+    })?;
+    let head: Head = serde_json::from_str(raw.get()).map_err(|_| ImportFailure::NotFhir {
+        what: "JSON that is not a FHIR resource",
+    })?;
+    match head.resource_type.as_deref() {
+        None => Err(ImportFailure::NotFhir {
+            what: "JSON that is not a FHIR resource",
+        }),
+        Some("OperationOutcome") if expected != "OperationOutcome" => {
+            let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            Err(ImportFailure::OperationOutcome {
+                detail: operation_outcome_text(&v).unwrap_or_default(),
+            })
+        }
+        Some(t) if t != expected => Err(ImportFailure::WrongResourceType {
+            expected: expected.to_string(),
+            found: crate::http::truncate(t, 60),
+        }),
+        Some(_) => Ok((raw, head)),
+    }
+}
+
+fn id_of(head: &Head) -> Option<String> {
+    head.id
+        .as_ref()
+        .and_then(Value::as_str)
+        .filter(|id| is_fhir_id(id))
+        .map(str::to_string)
+}
+
+/// Parses a search result page for `expected_type`. `includes` lists the types asked for with
+/// `_include`; entries in `include` mode may also be any of the referenced types.
+pub(crate) fn parse_search_page(
+    body: &[u8],
+    expected_type: &str,
+    includes: &[&str],
+) -> Result<Page, ImportFailure> {
+    let (raw, _) = parse_head(body, "Bundle")?;
+    let bundle: BundleView =
+        serde_json::from_str(raw.get()).map_err(|_| ImportFailure::NotFhir {
+            what: "a damaged Bundle",
+        })?;
+    let mut page = Page {
+        resources: Vec::new(),
+        outcomes: Vec::new(),
+        total: bundle.total.as_ref().and_then(Value::as_u64),
+        next: bundle
+            .link
+            .unwrap_or_default()
+            .into_iter()
+            .find(|l| l.relation.as_deref() == Some("next"))
+            .and_then(|l| l.url)
+            .filter(|u| !u.trim().is_empty()),
+        skipped: 0,
+    };
+    for entry in bundle.entry.unwrap_or_default() {
+        let Some(resource) = entry.resource else {
+            page.skipped += 1;
+            continue;
+        };
+        let head: Head =
+            serde_json::from_str(resource.get()).map_err(|_| ImportFailure::NotFhir {
+                what: "a Bundle entry that is not a FHIR resource",
+            })?;
+        let Some(ty) = head.resource_type.as_deref() else {
+            return Err(ImportFailure::NotFhir {
+                what: "a Bundle entry that is not a FHIR resource",
+            });
+        };
+        let mode = entry.search.and_then(|s| s.mode);
+        if ty == "OperationOutcome" {
+            let v: Value = serde_json::from_str(resource.get()).unwrap_or(Value::Null);
+            if let Some(text) = operation_outcome_text(&v).filter(|t| !t.is_empty()) {
+                page.outcomes.push(text);
+            }
+            continue;
+        }
+        let allowed = if mode.as_deref() == Some("include") {
+            ty == expected_type || includes.contains(&ty) || REFERENCE_TYPES.contains(&ty)
+        } else {
+            ty == expected_type
+        };
+        if !allowed {
+            return Err(ImportFailure::UnexpectedEntry {
+                found: crate::http::truncate(ty, 60),
+            });
+        }
+        let Some(id) = id_of(&head) else {
+            page.skipped += 1;
+            continue;
+        };
+        page.resources.push(RawResource {
+            resource_type: ty.to_string(),
+            id,
+            json: resource.get().to_string(),
+        });
+    }
+    Ok(page)
+}
+
+/// Parses a single resource read; it must have the expected type and id.
+pub(crate) fn parse_single(
+    body: &[u8],
+    expected_type: &str,
+    expected_id: &str,
+) -> Result<RawResource, ImportFailure> {
+    let (raw, head) = parse_head(body, expected_type)?;
+    match id_of(&head) {
+        Some(id) if id == expected_id => Ok(RawResource {
+            resource_type: expected_type.to_string(),
+            id,
+            json: raw.get().to_string(),
+        }),
+        _ if expected_type == "Patient" => Err(ImportFailure::PatientMismatch),
+        _ => Err(ImportFailure::WrongResourceType {
+            expected: format!("{expected_type}/{expected_id}"),
+            found: format!(
+                "{expected_type}/{}",
+                id_of(&head).unwrap_or_else(|| "(no id)".into())
+            ),
+        }),
+    }
+}
+
+/// What one resource points at.
+#[derive(Debug, Default)]
+pub(crate) struct Links {
+    /// `(type, id)` of same-server references to the referenced types.
+    pub references: Vec<(String, String)>,
+    /// Absolute same-server URLs of attachments to fetch.
+    pub attachments: Vec<String>,
+    /// References/attachments on other servers (not followed).
+    pub external: u64,
+}
+
+/// Collects the references and attachment URLs of one resource.
+pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments: bool) -> Links {
+    let mut links = Links::default();
+    let Ok(v) = serde_json::from_str::<Value>(&resource.json) else {
+        return links;
+    };
+    walk_references(&v, base, &mut links);
+    if attachments {
+        let forms: Vec<&Value> = match resource.resource_type.as_str() {
+            "DocumentReference" => v
+                .get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.get("attachment"))
+                .collect(),
+            "DiagnosticReport" => v
+                .get("presentedForm")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for attachment in forms {
+            if attachment.get("data").is_some() {
+                continue; // inline: already in the resource
+            }
+            let Some(url) = attachment.get("url").and_then(Value::as_str) else {
+                continue;
+            };
+            let absolute = if url.starts_with("http://") || url.starts_with("https://") {
+                base.contains(url).then(|| url.to_string())
+            } else if crate::urls::split_type_id(url).is_some_and(|(t, _)| t == "Binary") {
+                Some(base.join(url))
+            } else {
+                None
+            };
+            match absolute {
+                Some(u) => {
+                    if !links.attachments.contains(&u) {
+                        links.attachments.push(u)
+                    }
+                }
+                None => links.external += 1,
+            }
+        }
+    }
+    links
+}
+
+fn walk_references(v: &Value, base: &FhirBase, links: &mut Links) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("reference") {
+                match base.local_reference(reference) {
+                    Some((ty, id)) if REFERENCE_TYPES.contains(&ty.as_str()) => {
+                        if !links.references.iter().any(|(t, i)| *t == ty && *i == id) {
+                            links.references.push((ty, id));
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        if (reference.starts_with("http://") || reference.starts_with("https://"))
+                            && REFERENCE_TYPES
+                                .iter()
+                                .any(|t| reference.contains(&format!("/{t}/")))
+                        {
+                            links.external += 1;
+                        }
+                    }
+                }
+            }
+            for value in map.values() {
+                walk_references(value, base, links);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                walk_references(item, base, links);
+            }
+        }
+        _ => {}
+    }
+}
