@@ -12,9 +12,10 @@ fn main() {
 
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_to = scope.clone();
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        let _ = reply_to.post_message(&worker::handle(&e.data()));
-    });
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            let _ = reply_to.post_message(&worker::handle(&e.data()));
+        });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let _ = scope.post_message(&worker::message("ready", None));
@@ -56,7 +57,8 @@ mod worker {
         else {
             return error("no passphrase in the request");
         };
-        let (Some(m_kib), Some(t), Some(p)) = (number(data, "m_kib"), number(data, "t"), number(data, "p"))
+        let (Some(m_kib), Some(t), Some(p)) =
+            (number(data, "m_kib"), number(data, "t"), number(data, "p"))
         else {
             return error("missing key derivation parameters");
         };
@@ -68,7 +70,10 @@ mod worker {
             return error("missing or malformed salt");
         };
         match derive_kek(&passphrase, &KdfParams { m_kib, t, p }, &salt) {
-            Ok(kek) => message("kek", Some(("kek", Uint8Array::from(&kek.as_bytes()[..]).into()))),
+            Ok(kek) => message(
+                "kek",
+                Some(("kek", Uint8Array::from(&kek.as_bytes()[..]).into())),
+            ),
             Err(e) => error(&e.to_string()),
         }
     }

@@ -84,7 +84,9 @@ impl Db {
             .db
             .transaction(&[STORE], TransactionMode::ReadOnly)
             .map_err(|e| unavailable(e.to_string()))?;
-        let store = tx.object_store(STORE).map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
         let mut requests = Vec::with_capacity(keys.len());
         for key in keys {
             requests.push(
@@ -107,7 +109,9 @@ impl Db {
             .db
             .transaction(&[STORE], TransactionMode::ReadOnly)
             .map_err(|e| unavailable(e.to_string()))?;
-        let store = tx.object_store(STORE).map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
         let keys = store
             .get_all_keys(None, None)
             .map_err(|e| unavailable(e.to_string()))?
@@ -128,7 +132,9 @@ impl Db {
             .db
             .transaction(&[STORE], TransactionMode::ReadWrite)
             .map_err(|e| unavailable(e.to_string()))?;
-        let store = tx.object_store(STORE).map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
         let get = |key: String| {
             let store = store.clone();
             async move {
@@ -148,7 +154,10 @@ impl Db {
         for op in &plan.ops {
             let issued = match op {
                 Op::Put { key, value } => store
-                    .put(&Uint8Array::from(&value[..]).into(), Some(&JsValue::from_str(key)))
+                    .put(
+                        &Uint8Array::from(&value[..]).into(),
+                        Some(&JsValue::from_str(key)),
+                    )
                     .map(drop),
                 Op::Delete { key } => store.delete(JsValue::from_str(key)).map(drop),
             };

@@ -5,6 +5,7 @@
 
 pub mod files;
 pub mod idb;
+pub mod ids;
 pub mod kdf;
 pub mod time;
 pub mod webcrypto;

@@ -51,8 +51,11 @@ pub async fn import_aes_key(raw: &[u8; 32]) -> Result<CryptoKey, String> {
     let promise = subtle()
         .import_key_with_object("raw", &key_data.into(), &algorithm, false, &usages)
         .map_err(|e| js_error_text(&e))?;
-    let key = JsFuture::from(promise).await.map_err(|e| js_error_text(&e))?;
-    key.dyn_into::<CryptoKey>().map_err(|_| "importKey returned no key".into())
+    let key = JsFuture::from(promise)
+        .await
+        .map_err(|e| js_error_text(&e))?;
+    key.dyn_into::<CryptoKey>()
+        .map_err(|_| "importKey returned no key".into())
 }
 
 fn gcm_params(nonce: &[u8], aad: &[u8]) -> AesGcmParams {
@@ -71,7 +74,9 @@ pub async fn aes_gcm_encrypt(
     let promise = subtle()
         .encrypt_with_object_and_u8_array(&gcm_params(nonce, aad), key, plaintext)
         .map_err(|e| js_error_text(&e))?;
-    let buf = JsFuture::from(promise).await.map_err(|e| js_error_text(&e))?;
+    let buf = JsFuture::from(promise)
+        .await
+        .map_err(|e| js_error_text(&e))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
@@ -98,7 +103,11 @@ pub async fn sha256(data: &[u8]) -> Result<[u8; 32], String> {
     let promise = subtle()
         .digest_with_str_and_u8_array("SHA-256", data)
         .map_err(|e| js_error_text(&e))?;
-    let buf = JsFuture::from(promise).await.map_err(|e| js_error_text(&e))?;
+    let buf = JsFuture::from(promise)
+        .await
+        .map_err(|e| js_error_text(&e))?;
     let bytes = Uint8Array::new(&buf).to_vec();
-    bytes.try_into().map_err(|_| "SHA-256 digest of the wrong length".into())
+    bytes
+        .try_into()
+        .map_err(|_| "SHA-256 digest of the wrong length".into())
 }

@@ -6,7 +6,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
     /// The source is not in the record.
-    #[error("this record has no source \"{source_id}\"; connect the provider or import the file again")]
+    #[error(
+        "this record has no source \"{source_id}\"; connect the provider or import the file again"
+    )]
     UnknownSource { source_id: String },
 
     /// A source with this id is already in the record.

@@ -187,7 +187,10 @@ impl Record {
     /// The whole record as a FHIR R4 collection Bundle (see the module docs), as JSON text.
     pub fn export_bundle(&self, opts: &ExportOptions) -> Result<String> {
         if !is_lower_uuid(&opts.bundle_id) {
-            return Err(invalid("The export id", "must be a lowercase UUID; this is a bug in the app"));
+            return Err(invalid(
+                "The export id",
+                "must be a lowercase UUID; this is a bug in the app",
+            ));
         }
         check_instant("The export time", &opts.timestamp)?;
         if opts.patient.trim().is_empty() {
@@ -252,7 +255,11 @@ impl Record {
         for g in groups.values() {
             let id = derived_uuid(
                 "phr-record/import-provenance",
-                &[g.source.as_str().as_bytes(), g.request.as_bytes(), g.recorded.as_bytes()],
+                &[
+                    g.source.as_str().as_bytes(),
+                    g.request.as_bytes(),
+                    g.recorded.as_bytes(),
+                ],
             );
             let (agent, entity_display, part2) = match g.meta.map(|m| &m.kind) {
                 Some(SourceKind::Ehr {
@@ -261,7 +268,11 @@ impl Record {
                     ..
                 }) => (
                     ProvAgentOut {
-                        kind: concept(systems::PROVENANCE_PARTICIPANT_TYPE, "custodian", "Custodian"),
+                        kind: concept(
+                            systems::PROVENANCE_PARTICIPANT_TYPE,
+                            "custodian",
+                            "Custodian",
+                        ),
                         who: Reference {
                             reference: None,
                             display: Some(name.clone()),
@@ -272,7 +283,11 @@ impl Record {
                 ),
                 Some(SourceKind::File { name, imported_at }) => (
                     ProvAgentOut {
-                        kind: concept(systems::PROVENANCE_PARTICIPANT_TYPE, "informant", "Informant"),
+                        kind: concept(
+                            systems::PROVENANCE_PARTICIPANT_TYPE,
+                            "informant",
+                            "Informant",
+                        ),
                         who: Reference {
                             reference: Some(opts.patient.clone()),
                             display: Some("the patient, who imported a file".into()),
@@ -283,7 +298,11 @@ impl Record {
                 ),
                 _ => (
                     ProvAgentOut {
-                        kind: concept(systems::PROVENANCE_PARTICIPANT_TYPE, "custodian", "Custodian"),
+                        kind: concept(
+                            systems::PROVENANCE_PARTICIPANT_TYPE,
+                            "custodian",
+                            "Custodian",
+                        ),
                         who: Reference {
                             reference: None,
                             display: Some(g.source.to_string()),

@@ -79,8 +79,7 @@ pub fn is_lower_uuid(s: &str) -> bool {
 /// Whether `s` is a valid FHIR `id`: 1 to 64 of `A-Z a-z 0-9 - .`.
 pub fn is_fhir_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
 }
 
@@ -93,7 +92,10 @@ mod tests {
         let a = derived_uuid("ns", &[b"x"]);
         assert_eq!(a, derived_uuid("ns", &[b"x"]));
         assert_ne!(a, derived_uuid("ns", &[b"y"]));
-        assert_ne!(derived_uuid("ns", &[b"ab", b"c"]), derived_uuid("ns", &[b"a", b"bc"]));
+        assert_ne!(
+            derived_uuid("ns", &[b"ab", b"c"]),
+            derived_uuid("ns", &[b"a", b"bc"])
+        );
         assert!(is_lower_uuid(&a), "{a}");
         assert_eq!(&a[14..15], "8");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));

@@ -49,19 +49,17 @@
 //! `urn:uuid:<id>`. They reference each other with relative `Type/id` references.
 
 use base64::Engine;
+use phr_fhir::types::Decimal;
 use phr_fhir::types::{
-    systems, Annotation, CodeableConcept, Coding, DoseAndRate, Dosage, Meta, Period, Quantity,
+    systems, Annotation, CodeableConcept, Coding, Dosage, DoseAndRate, Meta, Period, Quantity,
     Range, Reference, Timing, TimingRepeat,
 };
-use phr_fhir::types::Decimal;
 use phr_fhir::Resource;
 use serde::Serialize;
 
 use crate::error::{invalid, Result};
 use crate::ids::{derived_uuid, is_lower_uuid};
-use crate::time::{
-    check_date, check_date_time, check_full_date, check_instant, check_time_of_day,
-};
+use crate::time::{check_date, check_date_time, check_full_date, check_instant, check_time_of_day};
 
 /// The project's base for the few extensions it defines. It must be set once, before the first
 /// release, to a URL the project controls; it is written into the patient's own entries.
@@ -73,7 +71,8 @@ pub const DOSE_SLOT_EXTENSION: &str =
     "https://fhir.phr-app.example/StructureDefinition/scheduled-dose";
 
 /// The FHIR core extension linking a resource to a Goal.
-pub const PERTAINS_TO_GOAL: &str = "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal";
+pub const PERTAINS_TO_GOAL: &str =
+    "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal";
 
 /// `meta.security` code marking patient-asserted data.
 pub const PATAST: &str = "PATAST";
@@ -526,7 +525,12 @@ impl DoseSchedule {
             day_of_week: days.iter().map(|d| d.code().into()).collect(),
             bounds_period: None,
         });
-        let text = match self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let text = match self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             Some(t) => t.to_string(),
             None => self.generated_text(&times, &days, frequency),
         };
@@ -621,7 +625,10 @@ struct MedicationStatementOut<'a> {
 pub fn medication_statement(auth: &Authoring, input: &MedicationInput) -> Result<Authored> {
     auth.check()?;
     let name = required_text("The medication name", &input.name)?;
-    for (field, d) in [("The start date", &input.started), ("The stop date", &input.stopped)] {
+    for (field, d) in [
+        ("The start date", &input.started),
+        ("The stop date", &input.stopped),
+    ] {
         if let Some(d) = d {
             check_date_time(field, d)?;
         }
@@ -635,7 +642,11 @@ pub fn medication_statement(auth: &Authoring, input: &MedicationInput) -> Result
         id: &auth.id,
         meta: meta(&auth.now),
         status: input.status.code(),
-        category: coded(MED_STATEMENT_CATEGORY, "patientspecified", "Patient Specified"),
+        category: coded(
+            MED_STATEMENT_CATEGORY,
+            "patientspecified",
+            "Patient Specified",
+        ),
         medication_codeable_concept: CodeableConcept {
             coding: input.coding.clone(),
             text: Some(name),
@@ -782,7 +793,9 @@ pub fn dose_log_entry(auth: &Authoring, input: &DoseLogInput) -> Result<Authored
         request: is_request.then(|| Reference::to(&regimen)),
         note: annotation(&input.note, auth),
         dosage: match &input.dose {
-            Some(d) if status == "completed" => Some(AdminDosageOut { dose: d.quantity()? }),
+            Some(d) if status == "completed" => Some(AdminDosageOut {
+                dose: d.quantity()?,
+            }),
             _ => None,
         },
     };
@@ -844,13 +857,23 @@ impl TargetValue {
             due_date: due.clone(),
         };
         match self {
-            TargetValue::AtMost(a) => t.detail_quantity = Some(a.quantity("The target", Some("<="))?),
-            TargetValue::AtLeast(a) => t.detail_quantity = Some(a.quantity("The target", Some(">="))?),
+            TargetValue::AtMost(a) => {
+                t.detail_quantity = Some(a.quantity("The target", Some("<="))?)
+            }
+            TargetValue::AtLeast(a) => {
+                t.detail_quantity = Some(a.quantity("The target", Some(">="))?)
+            }
             TargetValue::Exactly(a) => t.detail_quantity = Some(a.quantity("The target", None)?),
             TargetValue::Between(lo, hi) => {
-                let (l, h) = (decimal("The target", &lo.value)?, decimal("The target", &hi.value)?);
+                let (l, h) = (
+                    decimal("The target", &lo.value)?,
+                    decimal("The target", &hi.value)?,
+                );
                 if l.to_f64() > h.to_f64() {
-                    return Err(invalid("The target range", "its low end is above its high end"));
+                    return Err(invalid(
+                        "The target range",
+                        "its low end is above its high end",
+                    ));
                 }
                 t.detail_range = Some(Range {
                     low: Some(lo.quantity("The target", None)?),
@@ -1068,7 +1091,13 @@ pub fn observation(auth: &Authoring, input: &ObservationInput) -> Result<Authore
     let (cat, code, value_quantity, value_string, component) = match &input.measurement {
         Measurement::Weight(a) => {
             a.expect_unit("The weight", &[Unit::Kilogram, Unit::Pound])?;
-            (vitals(), loinc("29463-7", "Body weight"), Some(a.quantity("The weight", None)?), None, vec![])
+            (
+                vitals(),
+                loinc("29463-7", "Body weight"),
+                Some(a.quantity("The weight", None)?),
+                None,
+                vec![],
+            )
         }
         Measurement::BloodPressure {
             systolic,
@@ -1081,11 +1110,19 @@ pub fn observation(auth: &Authoring, input: &ObservationInput) -> Result<Authore
             vec![
                 ComponentOut {
                     code: loinc("8480-6", "Systolic blood pressure"),
-                    value_quantity: simple_quantity("The systolic pressure", systolic, Unit::MillimeterOfMercury)?,
+                    value_quantity: simple_quantity(
+                        "The systolic pressure",
+                        systolic,
+                        Unit::MillimeterOfMercury,
+                    )?,
                 },
                 ComponentOut {
                     code: loinc("8462-4", "Diastolic blood pressure"),
-                    value_quantity: simple_quantity("The diastolic pressure", diastolic, Unit::MillimeterOfMercury)?,
+                    value_quantity: simple_quantity(
+                        "The diastolic pressure",
+                        diastolic,
+                        Unit::MillimeterOfMercury,
+                    )?,
                 },
             ],
         ),
@@ -1113,7 +1150,11 @@ pub fn observation(auth: &Authoring, input: &ObservationInput) -> Result<Authore
         Measurement::Steps(n) => (
             vec![category("activity", "Activity")],
             loinc("41950-7", "Number of steps in 24 hour Measured"),
-            Some(simple_quantity("The steps", &n.to_string(), Unit::StepsPerDay)?),
+            Some(simple_quantity(
+                "The steps",
+                &n.to_string(),
+                Unit::StepsPerDay,
+            )?),
             None,
             vec![],
         ),
@@ -1215,7 +1256,11 @@ pub fn note(auth: &Authoring, input: &NoteInput) -> Result<Authored> {
     auth.check()?;
     let about = required_text("The item the note is about", &input.about)?;
     let text = required_text("The note", &input.text)?;
-    let title = input.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let title = input
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
     let body = DocumentReferenceOut {
         resource_type: "DocumentReference",
         id: &auth.id,
@@ -1255,7 +1300,9 @@ pub fn note_text(resource: &Resource) -> Option<String> {
         return None;
     }
     let data = doc.content.first()?.attachment.as_ref()?.data.as_deref()?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
     String::from_utf8(bytes).ok()
 }
 
@@ -1302,7 +1349,8 @@ pub fn patient_resource(auth: &Authoring, value: &serde_json::Value) -> Result<A
             && c.get("code").and_then(|s| s.as_str()) == Some(PATAST)
     });
     if !has {
-        security.push(serde_json::to_value(patast()).map_err(|e| invalid("The entry", e.to_string()))?);
+        security
+            .push(serde_json::to_value(patast()).map_err(|e| invalid("The entry", e.to_string()))?);
     }
     finish(auth, &rt, &v)
 }

@@ -548,7 +548,10 @@ impl Record {
         &'a self,
         source: &SourceId,
     ) -> impl Iterator<Item = (&'a ResourceKey, &'a Entry)> + 'a {
-        self.sources.get(source).into_iter().flat_map(|sd| sd.iter())
+        self.sources
+            .get(source)
+            .into_iter()
+            .flat_map(|sd| sd.iter())
     }
 
     /// How many entries the record holds.
@@ -887,7 +890,11 @@ impl Record {
             return Err(RecordError::EmptyImport);
         }
         let name = file_name.trim();
-        let name = if name.is_empty() { "unnamed file" } else { name };
+        let name = if name.is_empty() {
+            "unnamed file"
+        } else {
+            name
+        };
         let mut h = sha2::Sha256::default();
         for r in &parsed.resources {
             use sha2::Digest;

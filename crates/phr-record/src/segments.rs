@@ -46,9 +46,7 @@ use serde_json::value::RawValue;
 use crate::app::{is_app_doc_name, Settings, ShareLogEntry};
 use crate::error::{RecordError, Result};
 use crate::key::{EntryKey, KeyForm, LocalId, ResourceKey};
-use crate::record::{
-    Chunk, Entry, EntryStatus, LabelChange, Record, SourceData,
-};
+use crate::record::{Chunk, Entry, EntryStatus, LabelChange, Record, SourceData};
 use crate::source::{Source, SourceId};
 
 /// The segment format version this crate writes and reads.
@@ -202,7 +200,9 @@ impl std::fmt::Display for SegmentProblem {
             SegmentProblem::UnknownName => {
                 f.write_str("this version of the app does not know it; update the app")
             }
-            SegmentProblem::Inconsistent(d) => write!(f, "it contradicts the rest of the record ({d})"),
+            SegmentProblem::Inconsistent(d) => {
+                write!(f, "it contradicts the rest of the record ({d})")
+            }
         }
     }
 }
@@ -403,7 +403,9 @@ fn parse_failure(text: &str, e: &serde_json::Error) -> SegmentProblem {
     }
 }
 
-fn decode_chunk(text: &str) -> std::result::Result<(SourceId, Vec<(ResourceKey, Entry)>), SegmentProblem> {
+fn decode_chunk(
+    text: &str,
+) -> std::result::Result<(SourceId, Vec<(ResourceKey, Entry)>), SegmentProblem> {
     let c: ChunkIn = serde_json::from_str(text).map_err(|e| parse_failure(text, &e))?;
     check_version(c.v)?;
     let source = SourceId::parse(&c.source)
@@ -518,9 +520,10 @@ impl Loader {
                 let mut slots = BTreeSet::new();
                 let mut ids = BTreeSet::new();
                 for s in &f.sources {
-                    let consistent = s.source.as_ref().is_none_or(|m| {
-                        m.id == s.id && m.check_consistent().is_ok()
-                    });
+                    let consistent = s
+                        .source
+                        .as_ref()
+                        .is_none_or(|m| m.id == s.id && m.check_consistent().is_ok());
                     if !consistent || !slots.insert(s.slot) || !ids.insert(s.id.clone()) {
                         return Err(SegmentProblem::Inconsistent(
                             "two sources share a slot or an id",
@@ -610,7 +613,11 @@ impl Loader {
                 .sources
                 .entry(chunk.source.clone())
                 .or_insert_with(|| SourceData::new(None, slot));
-            if chunk.entries.iter().any(|(k, _)| sd.entries.contains_key(k)) {
+            if chunk
+                .entries
+                .iter()
+                .any(|(k, _)| sd.entries.contains_key(k))
+            {
                 self.fail(
                     &chunk.name,
                     SegmentProblem::Inconsistent("it repeats entries of another part"),
@@ -867,7 +874,15 @@ mod tests {
                 .bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c)));
         }
-        for n in ["res.01.0", "res.0", "res.a.b", "app.doc.", "app.doc.X", "manifest", "res.0.0.0"] {
+        for n in [
+            "res.01.0",
+            "res.0",
+            "res.a.b",
+            "app.doc.",
+            "app.doc.X",
+            "manifest",
+            "res.0.0.0",
+        ] {
             assert!(parse_name(n).is_none(), "{n}");
         }
         assert_eq!(chunk_name(3, 14), "res.3.14");

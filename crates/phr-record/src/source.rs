@@ -20,7 +20,10 @@ fn check_part(field: &'static str, s: &str) -> Result<()> {
         return Err(invalid(field, "must be 1 to 200 characters long"));
     }
     if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(invalid(field, "must not contain spaces or control characters"));
+        return Err(invalid(
+            field,
+            "must not contain spaces or control characters",
+        ));
     }
     Ok(())
 }

@@ -212,7 +212,10 @@ mod tests {
     fn times_of_day() {
         assert_eq!(normalize_time_of_day("8:05").as_deref(), Some("08:05:00"));
         assert_eq!(normalize_time_of_day("08:05").as_deref(), Some("08:05:00"));
-        assert_eq!(normalize_time_of_day("21:30:15").as_deref(), Some("21:30:15"));
+        assert_eq!(
+            normalize_time_of_day("21:30:15").as_deref(),
+            Some("21:30:15")
+        );
         assert_eq!(normalize_time_of_day("24:00"), None);
         assert_eq!(normalize_time_of_day("8:5"), None);
         assert_eq!(normalize_time_of_day("noon"), None);

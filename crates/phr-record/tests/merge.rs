@@ -42,10 +42,18 @@ fn reimporting_identical_bytes_adds_nothing_and_dirties_nothing() {
 fn changed_bytes_replace_the_stored_ones() {
     let mut r = Record::new();
     let a = ehr(&mut r, "a");
-    r.apply_import(&a, page("a", vec![obs("o1", "1.50")]), T0).unwrap();
+    r.apply_import(&a, page("a", vec![obs("o1", "1.50")]), T0)
+        .unwrap();
     let newer = obs("o1", "1.60");
     let out = r
-        .apply_import(&a, vec![(newer.clone(), "https://a.example.org/fhir/Observation/o1".into())], T1)
+        .apply_import(
+            &a,
+            vec![(
+                newer.clone(),
+                "https://a.example.org/fhir/Observation/o1".into(),
+            )],
+            T1,
+        )
         .unwrap();
     assert_eq!((out.added, out.updated, out.unchanged), (0, 1, 0));
     assert_eq!(r.len(), 1);
@@ -62,10 +70,16 @@ fn full_sync_flags_unseen_entries_and_they_come_back() {
     let mut r = Record::new();
     let a = ehr(&mut r, "a");
     let first = r
-        .apply_import(&a, page("a", vec![obs("o1", "1"), obs("o2", "2"), obs("o3", "3")]), T0)
+        .apply_import(
+            &a,
+            page("a", vec![obs("o1", "1"), obs("o2", "2"), obs("o3", "3")]),
+            T0,
+        )
         .unwrap();
     let seen: HashSet<ResourceKey> = first.seen.into_iter().collect();
-    let done = r.finish_full_sync(&a, &seen, &SyncCoverage::AllTypes, T0).unwrap();
+    let done = r
+        .finish_full_sync(&a, &seen, &SyncCoverage::AllTypes, T0)
+        .unwrap();
     assert_eq!(done.flagged_gone, 0);
 
     // The second full sync no longer returns o2.
@@ -73,7 +87,9 @@ fn full_sync_flags_unseen_entries_and_they_come_back() {
         .apply_import(&a, page("a", vec![obs("o1", "1"), obs("o3", "3")]), T1)
         .unwrap();
     let seen: HashSet<ResourceKey> = second.seen.into_iter().collect();
-    let done = r.finish_full_sync(&a, &seen, &SyncCoverage::AllTypes, T1).unwrap();
+    let done = r
+        .finish_full_sync(&a, &seen, &SyncCoverage::AllTypes, T1)
+        .unwrap();
     assert_eq!(done.flagged_gone, 1);
     assert_eq!(r.len(), 3, "gone entries are kept");
     assert_eq!(
@@ -82,7 +98,10 @@ fn full_sync_flags_unseen_entries_and_they_come_back() {
             noticed_at: T1.into()
         }
     );
-    assert_eq!(r.get(&key(&a, "o1")).unwrap().status(), &EntryStatus::Current);
+    assert_eq!(
+        r.get(&key(&a, "o1")).unwrap().status(),
+        &EntryStatus::Current
+    );
     assert_eq!(r.source(&a).unwrap().last_full_sync_at.as_deref(), Some(T1));
 
     // A third sync that does not return it again: still gone, noticed time unchanged.
@@ -96,9 +115,14 @@ fn full_sync_flags_unseen_entries_and_they_come_back() {
     ));
 
     // It comes back: current again, counted as returned.
-    let back = r.apply_import(&a, page("a", vec![obs("o2", "2")]), T2).unwrap();
+    let back = r
+        .apply_import(&a, page("a", vec![obs("o2", "2")]), T2)
+        .unwrap();
     assert_eq!((back.unchanged, back.returned), (1, 1));
-    assert_eq!(r.get(&key(&a, "o2")).unwrap().status(), &EntryStatus::Current);
+    assert_eq!(
+        r.get(&key(&a, "o2")).unwrap().status(),
+        &EntryStatus::Current
+    );
 }
 
 #[test]
@@ -107,9 +131,12 @@ fn incremental_syncs_flag_nothing() {
     let a = ehr(&mut r, "a");
     r.apply_import(&a, page("a", vec![obs("o1", "1"), obs("o2", "2")]), T0)
         .unwrap();
-    r.apply_import(&a, page("a", vec![obs("o3", "3")]), T1).unwrap();
+    r.apply_import(&a, page("a", vec![obs("o3", "3")]), T1)
+        .unwrap();
     r.finish_incremental_sync(&a, T1).unwrap();
-    assert!(r.entries().all(|(_, _, e)| e.status() == &EntryStatus::Current));
+    assert!(r
+        .entries()
+        .all(|(_, _, e)| e.status() == &EntryStatus::Current));
     assert_eq!(r.source(&a).unwrap().last_sync_at.as_deref(), Some(T1));
     assert_eq!(r.source(&a).unwrap().last_full_sync_at, None);
 }
@@ -119,13 +146,22 @@ fn full_sync_judges_only_the_types_it_covered() {
     let mut r = Record::new();
     let a = ehr(&mut r, "a");
     let cond = Resource::from_json(r#"{"resourceType":"Condition","id":"c1"}"#).unwrap();
-    r.apply_import(&a, vec![(obs("o1", "1"), "q".into()), (cond, "q".into())], T0)
-        .unwrap();
+    r.apply_import(
+        &a,
+        vec![(obs("o1", "1"), "q".into()), (cond, "q".into())],
+        T0,
+    )
+    .unwrap();
     // The Observation query failed this time; only Conditions were fetched (none returned).
     let coverage = SyncCoverage::Types(["Condition".to_string()].into());
-    let done = r.finish_full_sync(&a, &HashSet::new(), &coverage, T1).unwrap();
+    let done = r
+        .finish_full_sync(&a, &HashSet::new(), &coverage, T1)
+        .unwrap();
     assert_eq!(done.flagged_gone, 1);
-    assert_eq!(r.get(&key(&a, "o1")).unwrap().status(), &EntryStatus::Current);
+    assert_eq!(
+        r.get(&key(&a, "o1")).unwrap().status(),
+        &EntryStatus::Current
+    );
     let c1 = EntryKey::new(a.clone(), ResourceKey::new("Condition", "c1"));
     assert!(r.get(&c1).unwrap().status().is_gone());
 }
@@ -135,12 +171,17 @@ fn same_id_at_two_providers_is_two_entries() {
     let mut r = Record::new();
     let a = ehr(&mut r, "a");
     let b = ehr(&mut r, "b");
-    r.apply_import(&a, page("a", vec![obs("o1", "1")]), T0).unwrap();
-    r.apply_import(&b, page("b", vec![obs("o1", "1")]), T0).unwrap();
+    r.apply_import(&a, page("a", vec![obs("o1", "1")]), T0)
+        .unwrap();
+    r.apply_import(&b, page("b", vec![obs("o1", "1")]), T0)
+        .unwrap();
     assert_eq!(r.len(), 2);
     assert!(r.get(&key(&a, "o1")).is_some());
     assert!(r.get(&key(&b, "o1")).is_some());
-    assert_ne!(r.reference_to(&key(&a, "o1")), r.reference_to(&key(&b, "o1")));
+    assert_ne!(
+        r.reference_to(&key(&a, "o1")),
+        r.reference_to(&key(&b, "o1"))
+    );
     assert_eq!(
         r.reference_to(&key(&a, "o1")).as_deref(),
         Some("https://a.example.org/fhir/Observation/o1")
@@ -172,9 +213,14 @@ fn outer_whitespace_is_not_part_of_the_resource() {
     let a = ehr(&mut r, "a");
     let padded = Resource::from_json(format!("  {}\n", obs("o1", "1").raw())).unwrap();
     r.apply_import(&a, vec![(padded, "q".into())], T0).unwrap();
-    let out = r.apply_import(&a, page("a", vec![obs("o1", "1")]), T1).unwrap();
+    let out = r
+        .apply_import(&a, page("a", vec![obs("o1", "1")]), T1)
+        .unwrap();
     assert_eq!(out.unchanged, 1);
-    assert_eq!(r.get(&key(&a, "o1")).unwrap().resource().raw(), obs("o1", "1").raw());
+    assert_eq!(
+        r.get(&key(&a, "o1")).unwrap().resource().raw(),
+        obs("o1", "1").raw()
+    );
 }
 
 #[test]
@@ -195,7 +241,10 @@ fn imports_are_refused_where_they_do_not_belong() {
         Err(RecordError::InvalidTime { .. })
     ));
     assert!(matches!(
-        r.add_source(phr_record::Source::ehr("a", "A again", "https://a.example.org/fhir", false, T0).unwrap()),
+        r.add_source(
+            phr_record::Source::ehr("a", "A again", "https://a.example.org/fhir", false, T0)
+                .unwrap()
+        ),
         Err(RecordError::SourceExists { .. })
     ));
     assert!(r.is_empty());
@@ -206,8 +255,10 @@ fn removing_a_source_removes_its_entries_and_segments() {
     let mut r = Record::new();
     let a = ehr(&mut r, "a");
     let b = ehr(&mut r, "b");
-    r.apply_import(&a, page("a", vec![obs("o1", "1")]), T0).unwrap();
-    r.apply_import(&b, page("b", vec![obs("o1", "1")]), T0).unwrap();
+    r.apply_import(&a, page("a", vec![obs("o1", "1")]), T0)
+        .unwrap();
+    r.apply_import(&b, page("b", vec![obs("o1", "1")]), T0)
+        .unwrap();
     r.hide(&key(&a, "o1"), T0).unwrap();
     let mut store = BTreeMap::new();
     save_all(&mut r, &mut store);
@@ -229,7 +280,9 @@ fn removing_a_source_removes_its_entries_and_segments() {
     // A new source never reuses the removed source's slot.
     let mut loaded = loaded;
     let c = ehr(&mut loaded, "c");
-    loaded.apply_import(&c, page("c", vec![obs("x", "1")]), T1).unwrap();
+    loaded
+        .apply_import(&c, page("c", vec![obs("x", "1")]), T1)
+        .unwrap();
     assert!(loaded.dirty_segments().contains(&"res.2.0".to_string()));
 }
 
@@ -245,7 +298,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0..2usize, prop::collection::vec((0..8u8, 0..3u8), 0..6)).prop_map(|(s, v)| Op::Import(s, v)),
+        (0..2usize, prop::collection::vec((0..8u8, 0..3u8), 0..6))
+            .prop_map(|(s, v)| Op::Import(s, v)),
         (0..2usize, prop::collection::vec(0..8u8, 0..6)).prop_map(|(s, v)| Op::FullSync(s, v)),
     ]
 }

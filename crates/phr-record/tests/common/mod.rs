@@ -49,7 +49,12 @@ pub fn ehr_with(record: &mut Record, provider: &str, part2: bool) -> SourceId {
 pub fn page(source: &str, items: Vec<Resource>) -> Vec<(Resource, String)> {
     items
         .into_iter()
-        .map(|r| (r, format!("https://{source}.example.org/fhir/Observation?patient=p1")))
+        .map(|r| {
+            (
+                r,
+                format!("https://{source}.example.org/fhir/Observation?patient=p1"),
+            )
+        })
         .collect()
 }
 
@@ -65,7 +70,10 @@ pub fn save_all(record: &mut Record, store: &mut std::collections::BTreeMap<Stri
         store.insert(name.clone(), record.encode_segment(name).unwrap());
     }
     for name in &plan.delete {
-        assert!(store.remove(name).is_some(), "deleting {name}, which was never written");
+        assert!(
+            store.remove(name).is_some(),
+            "deleting {name}, which was never written"
+        );
     }
     record.mark_saved(&plan);
 }
