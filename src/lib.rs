@@ -3,9 +3,16 @@
 //! Domain logic lives in the library crates; this crate only renders, stores and fetches.
 //! See ARCHITECTURE.md for the codemap and invariants.
 
+pub mod components;
+pub mod format;
+pub mod messages;
 pub mod pages;
+pub mod platform;
 pub mod prefs;
+pub mod record_util;
 pub mod route;
+pub mod session;
 pub mod shell;
+pub mod state;
 
 pub use shell::App;

@@ -63,12 +63,27 @@ impl Theme {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Prefs {
     pub text_size: TextSize,
     pub theme: Theme,
+    /// Lock the vault after this many minutes without activity (0 = never).
+    pub idle_lock_minutes: u32,
 }
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs {
+            text_size: TextSize::default(),
+            theme: Theme::default(),
+            idle_lock_minutes: 15,
+        }
+    }
+}
+
+/// The idle-lock choices offered in Settings.
+pub const IDLE_LOCK_CHOICES: [u32; 6] = [1, 5, 15, 30, 60, 0];
 
 impl Prefs {
     /// Loads the preferences; anything unreadable falls back to the defaults (they are only looks).

@@ -6,13 +6,19 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     Home,
+    Vault,
     Privacy,
     Settings,
 }
 
 impl Route {
-    /// Every route shown in the navigation, in order.
-    pub const NAV: &'static [Route] = &[Route::Home, Route::Privacy, Route::Settings];
+    /// Every route, in navigation order.
+    pub const NAV: &'static [Route] = &[Route::Home, Route::Vault, Route::Privacy, Route::Settings];
+
+    /// Whether the route shows record data (and so needs an unlocked vault).
+    pub fn needs_vault(self) -> bool {
+        matches!(self, Route::Vault)
+    }
 
     /// Parses a fragment such as `#/settings`. Unknown fragments fall back to Home.
     pub fn from_hash(hash: &str) -> Route {
@@ -20,6 +26,7 @@ impl Route {
         let path = path.split(['?', '/']).next().unwrap_or("");
         match path {
             "privacy" => Route::Privacy,
+            "vault" => Route::Vault,
             "settings" => Route::Settings,
             _ => Route::Home,
         }
@@ -28,6 +35,7 @@ impl Route {
     pub fn href(self) -> &'static str {
         match self {
             Route::Home => "#/",
+            Route::Vault => "#/vault",
             Route::Privacy => "#/privacy",
             Route::Settings => "#/settings",
         }
@@ -36,6 +44,7 @@ impl Route {
     pub fn label(self) -> &'static str {
         match self {
             Route::Home => "Home",
+            Route::Vault => "Vault & backups",
             Route::Privacy => "Privacy",
             Route::Settings => "Settings",
         }

@@ -1,10 +1,13 @@
-//! The app shell: header, navigation, and the current screen.
+//! The app shell: startup, header, navigation, notices, the idle lock, and the current screen.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::pages;
+use crate::platform::idb::Db;
 use crate::prefs::Prefs;
 use crate::route::{current_hash, Route};
+use crate::state::{AppCtx, NoticeKind, Phase};
 
 /// The whole app.
 #[component]
@@ -17,17 +20,29 @@ pub fn App() -> impl IntoView {
 
     let prefs = RwSignal::new(Prefs::load());
     provide_context(prefs);
+    let app = AppCtx::new();
+    provide_context(app);
+
+    spawn_local(async move {
+        match Db::open().await {
+            Ok(db) => {
+                app.set_db(db);
+                app.phase.set(Phase::Locked);
+            }
+            Err(e) => app.phase.set(Phase::StorageUnavailable(
+                crate::messages::vault_error_message(&e),
+            )),
+        }
+    });
+    idle_lock(app, prefs);
 
     view! {
         <div class=move || prefs.get().classes()>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header route=route />
             <main id="main" tabindex="-1">
-                {move || match route.get() {
-                    Route::Home => pages::home::HomePage().into_any(),
-                    Route::Privacy => pages::privacy::PrivacyPage().into_any(),
-                    Route::Settings => pages::settings::SettingsPage().into_any(),
-                }}
+                <Notices />
+                {move || screen(route.get(), app.phase.get())}
             </main>
             <footer class="app-footer">
                 <p>
@@ -39,11 +54,77 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Which screen to show for a route in a phase.
+fn screen(route: Route, phase: Phase) -> AnyView {
+    match (route, phase) {
+        (Route::Privacy, _) => pages::privacy::PrivacyPage().into_any(),
+        (Route::Settings, _) => pages::settings::SettingsPage().into_any(),
+        (_, Phase::Starting) => view! { <p class="page" role="status">"Starting…"</p> }.into_any(),
+        (_, Phase::StorageUnavailable(why)) => view! {
+            <section class="page" aria-labelledby="unavailable-title">
+                <h1 id="unavailable-title">"Your record cannot be stored in this browser"</h1>
+                <div class="notice error" role="alert" id="storage-unavailable">{why}</div>
+            </section>
+        }
+        .into_any(),
+        (_, Phase::Locked) => pages::gate::Gate().into_any(),
+        (Route::Vault, Phase::Unlocked) => pages::vault_page::VaultPage().into_any(),
+        (Route::Home, Phase::Unlocked) => pages::home::HomePage().into_any(),
+    }
+}
+
+/// Locks the vault after the configured minutes without keyboard, pointer or touch activity.
+fn idle_lock(app: AppCtx, prefs: RwSignal<Prefs>) {
+    for event in ["pointerdown", "keydown", "wheel", "touchstart"] {
+        let handle = window_event_listener_untyped(event, move |_| app.touch());
+        on_cleanup(move || handle.remove());
+    }
+    let check = move || {
+        let minutes = prefs.get_untracked().idle_lock_minutes;
+        if app.phase.get_untracked() == Phase::Unlocked
+            && minutes > 0
+            && app.idle_ms() > f64::from(minutes) * 60_000.0
+        {
+            app.lock(Some(format!(
+                "Your vault was locked after {minutes} minute{} without activity.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    if let Ok(handle) = set_interval_with_handle(check, std::time::Duration::from_secs(5)) {
+        on_cleanup(move || handle.clear());
+    }
+}
+
+#[component]
+fn Notices() -> impl IntoView {
+    let app = AppCtx::expect();
+    view! {
+        {move || app.notice.get().map(|n| {
+            let (class, role) = match n.kind {
+                NoticeKind::Error => ("notice error", "alert"),
+                NoticeKind::Success => ("notice success", "status"),
+                NoticeKind::Info => ("notice info", "status"),
+            };
+            view! {
+                <div class=class role=role id="app-notice">
+                    <span>{n.text}</span>
+                    <button type="button" class="link-button" on:click=move |_| app.notice.set(None)>
+                        "Dismiss"
+                    </button>
+                </div>
+            }
+        })}
+    }
+}
+
 /// The header with the app name and the main navigation. On narrow screens the navigation folds
 /// behind a menu button.
 #[component]
 pub fn Header(route: RwSignal<Route>) -> impl IntoView {
     let menu_open = RwSignal::new(false);
+    let app = use_context::<AppCtx>();
+    let unlocked = move || app.is_some_and(|a| a.phase.get() == Phase::Unlocked);
     view! {
         <header class="app-header">
             <a class="brand" href="#/">
@@ -65,18 +146,36 @@ pub fn Header(route: RwSignal<Route>) -> impl IntoView {
                         .iter()
                         .map(|&r| {
                             view! {
-                                <li>
-                                    <a
-                                        href=r.href()
-                                        aria-current=move || (route.get() == r).then_some("page")
-                                        on:click=move |_| menu_open.set(false)
-                                    >
-                                        {r.label()}
-                                    </a>
-                                </li>
+                                <Show when=move || !r.needs_vault() || unlocked()>
+                                    <li>
+                                        <a
+                                            href=r.href()
+                                            aria-current=move || (route.get() == r).then_some("page")
+                                            on:click=move |_| menu_open.set(false)
+                                        >
+                                            {r.label()}
+                                        </a>
+                                    </li>
+                                </Show>
                             }
                         })
                         .collect_view()}
+                    <Show when=unlocked>
+                        <li>
+                            <button
+                                type="button"
+                                class="lock-button"
+                                id="lock-button"
+                                on:click=move |_| {
+                                    if let Some(a) = app {
+                                        a.lock(Some("You locked your vault.".into()));
+                                    }
+                                }
+                            >
+                                "Lock"
+                            </button>
+                        </li>
+                    </Show>
                 </ul>
             </nav>
         </header>

@@ -1,5 +1,7 @@
 //! One module per screen.
 
+pub mod gate;
 pub mod home;
 pub mod privacy;
 pub mod settings;
+pub mod vault_page;

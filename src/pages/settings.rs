@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::prefs::{Prefs, TextSize, Theme};
+use crate::prefs::{Prefs, TextSize, Theme, IDLE_LOCK_CHOICES};
 
 /// Display preferences. They are saved unencrypted because they say nothing about the patient.
 #[component]
@@ -56,6 +56,31 @@ pub fn SettingsPage() -> impl IntoView {
                                     on:change=move |_| save(Prefs { theme, ..prefs.get() })
                                 />
                                 {theme.label()}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <fieldset class="choice-group">
+                <legend>"Lock my vault after this long without activity"</legend>
+                {IDLE_LOCK_CHOICES
+                    .iter()
+                    .map(|&minutes| {
+                        let label = match minutes {
+                            0 => "Never (not recommended on shared devices)".to_string(),
+                            1 => "1 minute".to_string(),
+                            m => format!("{m} minutes"),
+                        };
+                        view! {
+                            <label class="choice">
+                                <input
+                                    type="radio"
+                                    name="idle-lock"
+                                    value=minutes.to_string()
+                                    prop:checked=move || prefs.get().idle_lock_minutes == minutes
+                                    on:change=move |_| save(Prefs { idle_lock_minutes: minutes, ..prefs.get() })
+                                />
+                                {label}
                             </label>
                         }
                     })

@@ -235,6 +235,11 @@ impl UnlockedBackup {
         self.vault.name()
     }
 
+    /// The backed-up vault's key (to open the restored vault without asking again).
+    pub fn vault_key(&self) -> &VaultKey {
+        self.vault.vault_key()
+    }
+
     /// Its generation ("this backup is save N").
     pub fn generation(&self) -> u64 {
         self.vault.generation()

@@ -42,7 +42,13 @@ impl SegmentEntry {
 
     /// Whether `blob` is exactly the blob this entry describes.
     pub fn matches(&self, blob: &[u8]) -> bool {
-        blob.len() as u64 == self.len && Sha256::digest(blob).as_slice() == self.sha256
+        self.matches_digest(blob, &Sha256::digest(blob).into())
+    }
+
+    /// Like [`SegmentEntry::matches`], with the blob's SHA-256 computed by the caller (the browser
+    /// shell uses WebCrypto's native `digest`, far faster than hashing in wasm).
+    pub fn matches_digest(&self, blob: &[u8], sha256: &[u8; 32]) -> bool {
+        blob.len() as u64 == self.len && *sha256 == self.sha256
     }
 }
 

@@ -316,12 +316,30 @@ impl Vault {
         name: &str,
         blob: Option<&'a [u8]>,
     ) -> Result<ParsedBlob<'a>, VaultError> {
+        let digest = blob.map(|b| Sha256::digest(b).into());
+        self.check_segment_blob_with_digest(name, blob, digest.as_ref())
+    }
+
+    /// [`Vault::check_segment_blob`] with the blob's SHA-256 computed by the caller (WebCrypto's
+    /// `digest` in the browser: hashing tens of megabytes in wasm would dominate unlock time).
+    /// `sha256` must be the digest of exactly `blob`; it is compared with the manifest's.
+    ///
+    /// # Errors
+    /// As [`Vault::check_segment_blob`].
+    pub fn check_segment_blob_with_digest<'a>(
+        &self,
+        name: &str,
+        blob: Option<&'a [u8]>,
+        sha256: Option<&[u8; 32]>,
+    ) -> Result<ParsedBlob<'a>, VaultError> {
         let entry = self.entry(name)?;
-        let blob = blob.ok_or_else(|| VaultError::SegmentMissing {
-            segment: name.to_owned(),
-        })?;
+        let (Some(blob), Some(sha256)) = (blob, sha256) else {
+            return Err(VaultError::SegmentMissing {
+                segment: name.to_owned(),
+            });
+        };
         let parsed = parse_blob(blob, &self.vault_id(), name, entry.seq)?;
-        if !entry.matches(blob) {
+        if !entry.matches_digest(blob, sha256) {
             return Err(VaultError::SegmentAuthFailed {
                 segment: name.to_owned(),
             });
@@ -431,6 +449,26 @@ impl Vault {
         self.build_save(sealed, deleted, saved, entropy)
     }
 
+    /// [`Vault::plan_save_sealed`] with each blob's SHA-256 computed by the caller (WebCrypto's
+    /// `digest` in the browser). Each digest must be of exactly its blob.
+    ///
+    /// # Errors
+    /// As [`Vault::plan_save_sealed`].
+    pub fn plan_save_sealed_with_digests(
+        &self,
+        sealed: Vec<(String, Vec<u8>, [u8; 32])>,
+        deleted: &[&str],
+        saved: &str,
+        entropy: &mut impl Entropy,
+    ) -> Result<SavePlan, VaultError> {
+        self.check_changes(sealed.iter().map(|(n, _, _)| n.as_str()), deleted)?;
+        let next = self.next_generation()?;
+        for (name, blob, _) in &sealed {
+            parse_blob(blob, &self.vault_id(), name, next)?;
+        }
+        self.build_save_digested(sealed, deleted, saved, entropy)
+    }
+
     fn check_changes<'a>(
         &self,
         changed: impl Iterator<Item = &'a str>,
@@ -459,6 +497,23 @@ impl Vault {
         saved: &str,
         entropy: &mut impl Entropy,
     ) -> Result<SavePlan, VaultError> {
+        let digested = sealed
+            .into_iter()
+            .map(|(name, blob)| {
+                let digest = Sha256::digest(&blob).into();
+                (name, blob, digest)
+            })
+            .collect();
+        self.build_save_digested(digested, deleted, saved, entropy)
+    }
+
+    fn build_save_digested(
+        &self,
+        sealed: Vec<(String, Vec<u8>, [u8; 32])>,
+        deleted: &[&str],
+        saved: &str,
+        entropy: &mut impl Entropy,
+    ) -> Result<SavePlan, VaultError> {
         check_timestamp(saved)?;
         let id = self.vault_id();
         let next = self.next_generation()?;
@@ -469,11 +524,13 @@ impl Vault {
         };
         let mut ops = Vec::with_capacity(sealed.len() * 2 + deleted.len() + 1);
         let mut deletes = Vec::new();
-        for (name, blob) in sealed {
-            if let Some(old) = manifest
-                .segments
-                .insert(name.clone(), SegmentEntry::for_blob(next, &blob))
-            {
+        for (name, blob, sha256) in sealed {
+            let entry = SegmentEntry {
+                seq: next,
+                len: blob.len() as u64,
+                sha256,
+            };
+            if let Some(old) = manifest.segments.insert(name.clone(), entry) {
                 deletes.push(segment_key(&id, &name, old.seq));
             }
             ops.push(Op::Put {

@@ -273,3 +273,55 @@ fn the_webcrypto_split_reproduces_the_reference_blobs() {
     assert_eq!(&parts.aad[..20], b"phr-vault/v1/segment");
     assert_eq!(&parts.aad[20..], parts.prefix.as_slice());
 }
+
+/// The browser computes blob digests with WebCrypto; the digest-taking variants must plan the same
+/// save as the hashing ones, and a wrong digest must be caught like a damaged blob.
+#[test]
+fn caller_supplied_digests_match_the_hashing_path() {
+    use sha2::{Digest, Sha256};
+    let (created, mut store, _) = fast_vault(5);
+    let mut vault = reopen(&store, &created);
+    let parts = vault
+        .seal_parts("fhir-1", &mut TestEntropy::new(90))
+        .unwrap();
+    let blob = parts.assemble(&webcrypto_encrypt(
+        vault.vault_key(),
+        &parts.nonce,
+        &parts.aad,
+        b"digest me",
+    ));
+    let digest: [u8; 32] = Sha256::digest(&blob).into();
+    let hashed = vault
+        .plan_save_sealed(
+            vec![("fhir-1".into(), blob.clone())],
+            &[],
+            SAVED,
+            &mut TestEntropy::new(91),
+        )
+        .unwrap();
+    let given = vault
+        .plan_save_sealed_with_digests(
+            vec![("fhir-1".into(), blob.clone(), digest)],
+            &[],
+            SAVED,
+            &mut TestEntropy::new(91),
+        )
+        .unwrap();
+    assert_eq!(hashed.write, given.write, "identical plans, byte for byte");
+    execute(&mut store, &given.write).unwrap();
+    vault.commit(given).unwrap();
+    let stored = store.contents()[&vault.segment_key("fhir-1").unwrap()].clone();
+    assert!(vault
+        .check_segment_blob_with_digest("fhir-1", Some(&stored), Some(&digest))
+        .is_ok());
+    let mut wrong = digest;
+    wrong[0] ^= 1;
+    assert!(matches!(
+        vault.check_segment_blob_with_digest("fhir-1", Some(&stored), Some(&wrong)),
+        Err(VaultError::SegmentAuthFailed { .. })
+    ));
+    assert!(matches!(
+        vault.check_segment_blob_with_digest("fhir-1", None, None),
+        Err(VaultError::SegmentMissing { .. })
+    ));
+}

@@ -1,0 +1,64 @@
+//! Small shared UI pieces.
+
+use leptos::prelude::*;
+
+use crate::session::Progress;
+
+/// An error message, announced to screen readers.
+#[component]
+pub fn ErrorBox(#[prop(into)] text: String) -> impl IntoView {
+    view! { <div class="notice error" role="alert">{text}</div> }
+}
+
+/// A progress bar with a label; indeterminate when the fraction is unknown.
+#[component]
+pub fn ProgressBar(progress: Progress) -> impl IntoView {
+    let label = progress.step;
+    view! {
+        <div class="progress" role="status" aria-live="polite">
+            <span class="progress-label">{label} "…"</span>
+            {match progress.fraction {
+                Some(f) => view! {
+                    <progress max="1" value=f.to_string() aria-label=label></progress>
+                }.into_any(),
+                None => view! { <progress aria-label=label></progress> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A passphrase input with a show/hide toggle.
+#[component]
+pub fn PassphraseField(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    autocomplete: &'static str,
+) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <div class="with-button">
+                <input
+                    id=id
+                    type=move || if shown.get() { "text" } else { "password" }
+                    autocomplete=autocomplete
+                    spellcheck="false"
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                />
+                <button
+                    type="button"
+                    class="secondary"
+                    aria-pressed=move || shown.get().to_string()
+                    aria-controls=id
+                    on:click=move |_| shown.update(|s| *s = !*s)
+                >
+                    {move || if shown.get() { "Hide" } else { "Show" }}
+                    <span class="visually-hidden">{format!(" {}", label.to_lowercase())}</span>
+                </button>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,255 @@
+//! IndexedDB: where the vault's encrypted blobs live.
+//!
+//! One database (`phr`), one object store (`kv`) of byte strings keyed by the vault crate's keys
+//! (`v/<vault id>/...`). A [`WritePlan`] from `phr-vault` runs in ONE readwrite transaction: its
+//! precondition is checked inside the transaction, then its puts and deletes are applied, and the
+//! browser commits all of it or nothing. So a tab closed mid-save leaves the previous state, and
+//! two tabs can't silently overwrite each other (the second one's precondition fails).
+
+use ::idb::{Database, Factory, ObjectStoreParams, TransactionMode, TransactionResult};
+use js_sys::Uint8Array;
+use phr_vault::{header_key, manifest_key, MemoryStore, Op, Store, VaultError, VaultId, WritePlan};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::{js_error_name, js_error_text};
+
+pub const DB_NAME: &str = "phr";
+pub const STORE: &str = "kv";
+const DB_VERSION: u32 = 1;
+
+/// An open connection to the app's database.
+#[derive(Clone)]
+pub struct Db {
+    db: std::rc::Rc<Database>,
+}
+
+fn unavailable(detail: impl Into<String>) -> VaultError {
+    VaultError::StorageUnavailable {
+        detail: detail.into(),
+    }
+}
+
+/// Maps an IndexedDB failure to the vault's error: a full disk is its own case.
+fn map_idb_error(e: ::idb::Error, tx_error: Option<web_sys::DomException>) -> VaultError {
+    let name = tx_error.as_ref().map(|d| d.name()).unwrap_or_default();
+    let text = e.to_string();
+    if name == "QuotaExceededError" || text.contains("QuotaExceededError") {
+        return VaultError::QuotaExceeded { bytes_needed: None };
+    }
+    unavailable(if name.is_empty() { text } else { name })
+}
+
+fn to_bytes(v: &JsValue) -> Option<Vec<u8>> {
+    if v.is_undefined() || v.is_null() {
+        return None;
+    }
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Some(a.to_vec());
+    }
+    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Some(Uint8Array::new(b).to_vec());
+    }
+    None
+}
+
+impl Db {
+    /// Opens (and on first use creates) the database. Fails with `StorageUnavailable` when the
+    /// browser forbids IndexedDB, e.g. in some private windows.
+    pub async fn open() -> Result<Db, VaultError> {
+        let factory = Factory::new().map_err(|e| unavailable(e.to_string()))?;
+        let mut request = factory
+            .open(DB_NAME, Some(DB_VERSION))
+            .map_err(|e| unavailable(e.to_string()))?;
+        request.on_upgrade_needed(|event| {
+            if let Ok(db) = ::idb::event::DatabaseEvent::database(&event) {
+                if !db.store_names().iter().any(|n| n == STORE) {
+                    let _ = db.create_object_store(STORE, ObjectStoreParams::new());
+                }
+            }
+        });
+        let db = request.await.map_err(|e| unavailable(e.to_string()))?;
+        Ok(Db {
+            db: std::rc::Rc::new(db),
+        })
+    }
+
+    /// The value under `key`.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        Ok(self.get_many(&[key.to_owned()]).await?.pop().flatten())
+    }
+
+    /// The values under `keys`, read in one transaction (a consistent snapshot).
+    pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, VaultError> {
+        let tx = self
+            .db
+            .transaction(&[STORE], TransactionMode::ReadOnly)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let mut requests = Vec::with_capacity(keys.len());
+        for key in keys {
+            requests.push(
+                store
+                    .get(JsValue::from_str(key))
+                    .map_err(|e| unavailable(e.to_string()))?,
+            );
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for request in requests {
+            let value = request.await.map_err(|e| unavailable(e.to_string()))?;
+            out.push(value.as_ref().and_then(to_bytes));
+        }
+        Ok(out)
+    }
+
+    /// Every key in the store.
+    pub async fn keys(&self) -> Result<Vec<String>, VaultError> {
+        let tx = self
+            .db
+            .transaction(&[STORE], TransactionMode::ReadOnly)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let keys = store
+            .get_all_keys(None, None)
+            .map_err(|e| unavailable(e.to_string()))?
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        Ok(keys.iter().filter_map(JsValue::as_string).collect())
+    }
+
+    /// The ids of the vaults stored in this browser.
+    pub async fn vault_ids(&self) -> Result<Vec<VaultId>, VaultError> {
+        let keys = self.keys().await?;
+        Ok(phr_vault::vault_ids(keys.iter().map(String::as_str)))
+    }
+
+    /// Runs a write plan atomically: precondition, then every operation, in one transaction.
+    pub async fn execute(&self, plan: &WritePlan) -> Result<(), VaultError> {
+        let tx = self
+            .db
+            .transaction(&[STORE], TransactionMode::ReadWrite)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let get = |key: String| {
+            let store = store.clone();
+            async move {
+                let request = store
+                    .get(JsValue::from_str(&key))
+                    .map_err(|e| unavailable(e.to_string()))?;
+                let value = request.await.map_err(|e| unavailable(e.to_string()))?;
+                Ok::<_, VaultError>(value.as_ref().and_then(to_bytes))
+            }
+        };
+        let header = get(header_key(&plan.vault_id)).await?;
+        let manifest = get(manifest_key(&plan.vault_id)).await?;
+        if let Err(e) = plan.expect.check(header.as_deref(), manifest.as_deref()) {
+            let _ = tx.abort();
+            return Err(e);
+        }
+        for op in &plan.ops {
+            let issued = match op {
+                Op::Put { key, value } => store
+                    .put(
+                        &Uint8Array::from(&value[..]).into(),
+                        Some(&JsValue::from_str(key)),
+                    )
+                    .map(drop),
+                Op::Delete { key } => store.delete(JsValue::from_str(key)).map(drop),
+            };
+            if let Err(e) = issued {
+                let _ = tx.abort();
+                return Err(map_idb_error(e, None));
+            }
+        }
+        let tx_handle = store.transaction();
+        match tx.commit() {
+            Ok(tx) => match tx.await {
+                Ok(TransactionResult::Committed) => Ok(()),
+                Ok(TransactionResult::Aborted) => Err(map_idb_error(
+                    ::idb::Error::DomExceptionNotFound,
+                    tx_handle.error(),
+                )),
+                Err(e) => Err(map_idb_error(e, tx_handle.error())),
+            },
+            Err(e) => Err(map_idb_error(e, tx_handle.error())),
+        }
+    }
+
+    /// A synchronous snapshot of one vault's keys and values, for operations of the pure crate that
+    /// read a whole vault at once (backup export, restore checks).
+    pub async fn snapshot(&self, vault: &VaultId) -> Result<MemoryStore, VaultError> {
+        let prefix = phr_vault::vault_prefix(vault);
+        let keys: Vec<String> = self
+            .keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.starts_with(&prefix))
+            .collect();
+        let values = self.get_many(&keys).await?;
+        let mut store = MemoryStore::new();
+        for (key, value) in keys.into_iter().zip(values) {
+            if let Some(v) = value {
+                store.put(&key, &v).map_err(VaultError::from)?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Deletes the whole database (used by tests and by "remove this vault" when it's the last).
+    pub async fn delete_all() -> Result<(), VaultError> {
+        let factory = Factory::new().map_err(|e| unavailable(e.to_string()))?;
+        factory
+            .delete(DB_NAME)
+            .map_err(|e| unavailable(e.to_string()))?
+            .await
+            .map_err(|e| unavailable(e.to_string()))
+    }
+
+    pub fn close(&self) {
+        self.db.close();
+    }
+}
+
+/// Space the browser reports as used and available for this site, in bytes.
+pub async fn storage_estimate() -> Option<(f64, f64)> {
+    let storage = web_sys::window()?.navigator().storage();
+    let estimate = wasm_bindgen_futures::JsFuture::from(storage.estimate().ok()?)
+        .await
+        .ok()?;
+    let get = |k: &str| {
+        js_sys::Reflect::get(&estimate, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    Some((get("usage")?, get("quota")?))
+}
+
+/// Asks the browser to keep this site's storage when space runs low (best effort).
+pub async fn request_persistence() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Ok(promise) = window.navigator().storage().persist() else {
+        return false;
+    };
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// Describes a browser error value (exposed for the storage-unavailable message).
+pub fn describe(e: &JsValue) -> String {
+    let name = js_error_name(e);
+    if name.is_empty() {
+        js_error_text(e)
+    } else {
+        name
+    }
+}

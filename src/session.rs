@@ -1,0 +1,554 @@
+//! The unlocked vault: the record in memory plus what is needed to save it.
+//!
+//! This module is glue: `phr-vault` decides formats and plans writes, `phr-record` holds the
+//! record, and this code runs their plans against IndexedDB and WebCrypto. Saving is an explicit
+//! call ([`Session::save`]); nothing is persisted behind the patient's back.
+//!
+//! Key material: the vault key lives in `phr_vault::Vault` (zeroized on drop) and as a
+//! non-extractable WebCrypto key. Locking drops the whole [`Session`].
+
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::collections::BTreeMap;
+
+use phr_record::{Record, SegmentLoadError};
+use phr_vault::{
+    Header, KdfParams, Kek, RecoveryKey, Secret, Vault, VaultError, VaultId, VaultKey,
+};
+use web_sys::CryptoKey;
+
+use crate::platform::idb::{self, Db};
+use crate::platform::kdf;
+use crate::platform::time::now_rfc3339;
+use crate::platform::webcrypto::{self, WebEntropy};
+
+/// A vault stored in this browser, as listed before unlocking (no key needed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaultSummary {
+    pub id: VaultId,
+    pub name: String,
+    pub created: String,
+    /// Why the header could not be read, if it could not (the vault is still listed: corrupted
+    /// storage is never hidden or replaced).
+    pub problem: Option<String>,
+}
+
+/// How the patient proves they may open the vault.
+#[derive(Clone)]
+pub enum Credential {
+    Passphrase(String),
+    RecoveryKey(String),
+}
+
+/// Progress of a long operation, for the UI.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub step: &'static str,
+    /// 0.0..=1.0, or None when the step has no measurable progress.
+    pub fraction: Option<f64>,
+}
+
+/// Lists the vaults in this browser, newest first.
+pub async fn list_vaults(db: &Db) -> Result<Vec<VaultSummary>, VaultError> {
+    let ids = db.vault_ids().await?;
+    let keys: Vec<String> = ids.iter().map(phr_vault::header_key).collect();
+    let headers = db.get_many(&keys).await?;
+    let mut out: Vec<VaultSummary> = ids
+        .into_iter()
+        .zip(headers)
+        .map(|(id, bytes)| match bytes.as_deref().map(Header::parse) {
+            Some(Ok(h)) => VaultSummary {
+                id,
+                name: h.name().to_owned(),
+                created: h.created().to_owned(),
+                problem: None,
+            },
+            Some(Err(e)) => VaultSummary {
+                id,
+                name: "Unreadable vault".into(),
+                created: String::new(),
+                problem: Some(e.to_string()),
+            },
+            None => VaultSummary {
+                id,
+                name: "Incomplete vault".into(),
+                created: String::new(),
+                problem: Some(
+                    "Its header is missing, so it cannot be opened. Restore it from a backup."
+                        .into(),
+                ),
+            },
+        })
+        .collect();
+    out.sort_by(|a, b| b.created.cmp(&a.created));
+    Ok(out)
+}
+
+/// localStorage key of the last generation this browser saw for a vault (not sensitive: a counter).
+fn seen_key(id: &VaultId) -> String {
+    format!("phr.seen.{id}")
+}
+
+fn last_seen(id: &VaultId) -> Option<u64> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(&seen_key(id))
+        .ok()??
+        .parse()
+        .ok()
+}
+
+fn remember_seen(id: &VaultId, generation: u64) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(&seen_key(id), &generation.to_string());
+    }
+}
+
+/// Turns a credential into the vault key. A passphrase goes through Argon2id in the KDF worker.
+pub async fn vault_key(header: &Header, credential: &Credential) -> Result<VaultKey, VaultError> {
+    match credential {
+        Credential::Passphrase(p) => {
+            let kek = kdf::derive_kek(p, &header.kdf_params(), header.kdf_salt()).await?;
+            header.unlock_with_passphrase_kek(&kek)
+        }
+        Credential::RecoveryKey(text) => {
+            let rk = RecoveryKey::parse(text)?;
+            header.unlock(Secret::RecoveryKey(&rk))
+        }
+    }
+}
+
+/// The unlocked vault.
+///
+/// Methods take `&self`: the record and the vault sit in `RefCell`s that are only borrowed for
+/// synchronous moments, never across an `await`, so the UI can read the record while a save runs.
+pub struct Session {
+    db: Db,
+    vault: RefCell<Vault>,
+    key: CryptoKey,
+    record: RefCell<Record>,
+    /// Segments that could not be read; the rest of the record is usable.
+    pub load_errors: Vec<SegmentLoadError>,
+    /// Set when this vault was opened with the recovery key (the UI offers a new passphrase).
+    opened_with_recovery_key: Cell<bool>,
+    saving: Cell<bool>,
+    save_again: Cell<bool>,
+}
+
+/// What a save did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SaveOutcome {
+    pub segments_written: usize,
+    pub bytes_written: u64,
+    pub generation: u64,
+}
+
+impl Session {
+    /// Opens a vault: credential → vault key → manifest → every segment (each may fail alone).
+    pub async fn unlock(
+        db: &Db,
+        id: &VaultId,
+        credential: Credential,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Session, VaultError> {
+        progress(Progress {
+            step: "Checking your passphrase",
+            fraction: None,
+        });
+        let header_bytes = db
+            .get(&phr_vault::header_key(id))
+            .await?
+            .ok_or(VaultError::VaultNotFound)?;
+        let header = Header::parse(&header_bytes)?;
+        let key = vault_key(&header, &credential).await?;
+        let session = Session::open_with_key(db, header, key, progress).await?;
+        session
+            .opened_with_recovery_key
+            .set(matches!(credential, Credential::RecoveryKey(_)));
+        Ok(session)
+    }
+
+    /// Opens a vault whose key is already known (after unlock or creation).
+    pub async fn open_with_key(
+        db: &Db,
+        header: Header,
+        key: VaultKey,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Session, VaultError> {
+        let id = header.vault_id();
+        let manifest = db.get(&phr_vault::manifest_key(&id)).await?;
+        let vault = Vault::open(header, key, manifest.as_deref())?;
+        vault.check_rollback(last_seen(&id))?;
+        let webkey = webcrypto::import_aes_key(vault.vault_key().as_bytes())
+            .await
+            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+
+        let names: Vec<String> = vault.segment_names().map(str::to_owned).collect();
+        let keys: Vec<String> = names
+            .iter()
+            .map(|n| vault.segment_key(n))
+            .collect::<Result<_, _>>()?;
+        progress(Progress {
+            step: "Reading your record",
+            fraction: Some(0.0),
+        });
+        let blobs = db.get_many(&keys).await?;
+        let total = names.len().max(1) as f64;
+        let mut plaintexts: Vec<(String, Result<Vec<u8>, VaultError>)> =
+            Vec::with_capacity(names.len());
+        for (i, (name, blob)) in names.into_iter().zip(blobs).enumerate() {
+            let result = open_segment(&vault, &webkey, &name, blob.as_deref()).await;
+            plaintexts.push((name, result));
+            if i % 8 == 7 {
+                progress(Progress {
+                    step: "Decrypting your record",
+                    fraction: Some((i + 1) as f64 / total),
+                });
+            }
+        }
+        progress(Progress {
+            step: "Preparing your record",
+            fraction: Some(1.0),
+        });
+        let (record, load_errors) = Record::load_results(plaintexts);
+        remember_seen(&id, vault.generation());
+        Ok(Session {
+            db: db.clone(),
+            vault: RefCell::new(vault),
+            key: webkey,
+            record: RefCell::new(record),
+            load_errors,
+            opened_with_recovery_key: Cell::new(false),
+            saving: Cell::new(false),
+            save_again: Cell::new(false),
+        })
+    }
+
+    /// The record, for reading. Never hold it across an `await`.
+    pub fn record(&self) -> Ref<'_, Record> {
+        self.record.borrow()
+    }
+
+    /// The record, for changing (then call [`Session::save`]). Never hold it across an `await`.
+    pub fn record_mut(&self) -> RefMut<'_, Record> {
+        self.record.borrow_mut()
+    }
+
+    pub fn vault_id(&self) -> VaultId {
+        self.vault.borrow().vault_id()
+    }
+
+    pub fn name(&self) -> String {
+        self.vault.borrow().name().to_owned()
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.vault.borrow().generation()
+    }
+
+    pub fn last_saved(&self) -> String {
+        self.vault.borrow().manifest().saved.clone()
+    }
+
+    pub fn opened_with_recovery_key(&self) -> bool {
+        self.opened_with_recovery_key.get()
+    }
+
+    /// Whether there are changes not yet saved.
+    pub fn has_unsaved_changes(&self) -> bool {
+        !self.record.borrow().pending_save().is_empty()
+    }
+
+    /// Saves what changed (and only that). On any error nothing is marked saved, the stored
+    /// vault is unchanged, and the changes stay in memory so the save can be retried.
+    ///
+    /// Saves in one tab never overlap: a save requested while one runs is folded into a second
+    /// round once the first finishes.
+    pub async fn save(&self) -> Result<SaveOutcome, VaultError> {
+        if self.saving.get() {
+            self.save_again.set(true);
+            return Ok(SaveOutcome {
+                generation: self.generation(),
+                ..SaveOutcome::default()
+            });
+        }
+        self.saving.set(true);
+        let mut outcome = self.save_once().await;
+        while outcome.is_ok() && self.save_again.replace(false) {
+            outcome = self.save_once().await;
+        }
+        self.save_again.set(false);
+        self.saving.set(false);
+        outcome
+    }
+
+    async fn save_once(&self) -> Result<SaveOutcome, VaultError> {
+        let plan = self.record.borrow().pending_save();
+        if plan.is_empty() {
+            return Ok(SaveOutcome {
+                generation: self.generation(),
+                ..SaveOutcome::default()
+            });
+        }
+        let mut entropy = WebEntropy;
+        let mut sealed = Vec::with_capacity(plan.write.len());
+        for name in &plan.write {
+            let plaintext = self.record.borrow().encode_segment(name).map_err(|e| {
+                VaultError::InvalidInput {
+                    what: "The record",
+                    detail: record_error_detail(&e),
+                }
+            })?;
+            let parts = self.vault.borrow().seal_parts(name, &mut entropy)?;
+            let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &plaintext)
+                .await
+                .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+            drop(plaintext);
+            let blob = parts.assemble(&ct);
+            let digest = webcrypto::sha256(&blob)
+                .await
+                .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+            sealed.push((name.clone(), blob, digest));
+        }
+        let deleted: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
+        let save = self.vault.borrow().plan_save_sealed_with_digests(
+            sealed,
+            &deleted,
+            &now_rfc3339(),
+            &mut entropy,
+        )?;
+        let bytes = save.write.bytes_written();
+        if let Some(needed) = space_needed(bytes).await {
+            return Err(VaultError::QuotaExceeded {
+                bytes_needed: Some(needed),
+            });
+        }
+        match self.db.execute(&save.write).await {
+            Ok(()) => {}
+            Err(VaultError::QuotaExceeded { bytes_needed: None }) => {
+                return Err(VaultError::QuotaExceeded {
+                    bytes_needed: space_needed(bytes).await.or(Some(bytes)),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+        let generation = save.generation();
+        self.vault.borrow_mut().commit(save)?;
+        self.record.borrow_mut().mark_saved(&plan);
+        remember_seen(&self.vault_id(), generation);
+        Ok(SaveOutcome {
+            segments_written: plan.write.len(),
+            bytes_written: bytes,
+            generation,
+        })
+    }
+
+    /// Sets a new passphrase: only the vault key's wrapping changes; the record is not re-encrypted.
+    pub async fn change_passphrase(&self, new_passphrase: &str) -> Result<(), VaultError> {
+        let name = self.name();
+        let assessment = phr_vault::assess_passphrase_with(new_passphrase, &[name.as_str()]);
+        if !assessment.acceptable {
+            return Err(VaultError::WeakPassphrase {
+                feedback: assessment.feedback,
+            });
+        }
+        let mut entropy = WebEntropy;
+        let params = KdfParams::DEFAULT;
+        let salt = phr_vault::random_salt(&mut entropy);
+        let kek = kdf::derive_kek(new_passphrase, &params, &salt).await?;
+        let change =
+            self.vault
+                .borrow()
+                .change_passphrase_with_kek(params, salt, &kek, &mut entropy)?;
+        self.db.execute(&change.write).await?;
+        self.vault.borrow_mut().commit_header(change)?;
+        self.opened_with_recovery_key.set(false);
+        Ok(())
+    }
+
+    /// Replaces the recovery key; returns the new one to show once.
+    pub async fn new_recovery_key(&self) -> Result<RecoveryKey, VaultError> {
+        let (rk, change) = self.vault.borrow().replace_recovery_key(&mut WebEntropy)?;
+        self.db.execute(&change.write).await?;
+        self.vault.borrow_mut().commit_header(change)?;
+        Ok(rk)
+    }
+
+    /// Renames the vault (the name is not secret: it is shown before unlocking).
+    pub async fn rename(&self, name: &str) -> Result<(), VaultError> {
+        let change = self.vault.borrow().rename(name, &mut WebEntropy)?;
+        self.db.execute(&change.write).await?;
+        self.vault.borrow_mut().commit_header(change)
+    }
+
+    /// The encrypted backup file of the saved state (save first to include recent changes).
+    pub async fn export_backup(&self) -> Result<Vec<u8>, VaultError> {
+        let snapshot = self.db.snapshot(&self.vault_id()).await?;
+        self.vault.borrow().export_backup(&snapshot)
+    }
+}
+
+/// Decrypts one stored segment with WebCrypto after checking it against the manifest.
+async fn open_segment(
+    vault: &Vault,
+    key: &CryptoKey,
+    name: &str,
+    blob: Option<&[u8]>,
+) -> Result<Vec<u8>, VaultError> {
+    let digest = match blob {
+        Some(b) => Some(
+            webcrypto::sha256(b)
+                .await
+                .map_err(|detail| VaultError::StorageUnavailable { detail })?,
+        ),
+        None => None,
+    };
+    let parsed = vault.check_segment_blob_with_digest(name, blob, digest.as_ref())?;
+    webcrypto::aes_gcm_decrypt(key, &parsed.nonce, &parsed.aad, parsed.ciphertext)
+        .await
+        .map_err(|e| match e {
+            None => VaultError::SegmentAuthFailed {
+                segment: name.to_owned(),
+            },
+            Some(detail) => VaultError::StorageUnavailable { detail },
+        })
+}
+
+/// How many more bytes a write of `bytes` needs than the browser says are free, if any.
+async fn space_needed(bytes: u64) -> Option<u64> {
+    let (usage, quota) = idb::storage_estimate().await?;
+    let free = (quota - usage).max(0.0) as u64;
+    (bytes > free).then(|| bytes - free)
+}
+
+fn record_error_detail(e: &phr_record::RecordError) -> &'static str {
+    match e {
+        phr_record::RecordError::DamagedSegment { .. } => {
+            "a damaged part of the record cannot be overwritten"
+        }
+        _ => "it could not be prepared for saving",
+    }
+}
+
+/// A vault that has been created in memory but not stored yet: the patient must first confirm
+/// that they have kept the recovery key.
+pub struct PendingVault {
+    pub created: phr_vault::Created,
+}
+
+impl PendingVault {
+    /// Derives the key (in the worker) and builds the vault in memory. Nothing is stored yet.
+    pub async fn create(name: &str, passphrase: &str) -> Result<PendingVault, VaultError> {
+        let assessment = phr_vault::assess_passphrase_with(passphrase, &[name]);
+        if !assessment.acceptable {
+            return Err(VaultError::WeakPassphrase {
+                feedback: assessment.feedback,
+            });
+        }
+        let mut entropy = WebEntropy;
+        let params = KdfParams::DEFAULT;
+        let salt = phr_vault::random_salt(&mut entropy);
+        let kek = kdf::derive_kek(passphrase, &params, &salt).await?;
+        PendingVault::create_with_kek(name, params, salt, &kek)
+    }
+
+    /// As [`PendingVault::create`] with a key derived elsewhere (tests derive it inline).
+    pub fn create_with_kek(
+        name: &str,
+        params: KdfParams,
+        salt: [u8; phr_vault::SALT_LEN],
+        kek: &Kek,
+    ) -> Result<PendingVault, VaultError> {
+        let created = now_rfc3339();
+        let options = phr_vault::CreateOptions {
+            name,
+            created: &created,
+            kdf: params,
+        };
+        let created = phr_vault::create_vault_with_kek(&options, salt, kek, &mut WebEntropy)?;
+        Ok(PendingVault { created })
+    }
+
+    /// The recovery key to show, grouped for reading.
+    pub fn recovery_key_text(&self) -> String {
+        self.created.recovery_key.display().to_string()
+    }
+
+    /// Whether `typed` is the recovery key (tolerant of case, spaces and dashes).
+    pub fn confirms(&self, typed: &str) -> bool {
+        RecoveryKey::parse(typed)
+            .is_ok_and(|k| k.as_bytes() == self.created.recovery_key.as_bytes())
+    }
+
+    /// Stores the new vault and opens it. Refuses to write over any existing data.
+    pub async fn store(self, db: &Db) -> Result<Session, VaultError> {
+        db.execute(&self.created.plan).await?;
+        let _ = idb::request_persistence().await;
+        let vault = self.created.vault;
+        let header = vault.header().clone();
+        let key = VaultKey::from_bytes(*vault.vault_key().as_bytes());
+        drop(vault);
+        Session::open_with_key(db, header, key, &|_| {}).await
+    }
+}
+
+/// Reads a backup file's vault id, name and generation, and the stored vault it would replace.
+pub struct BackupCandidate {
+    pub backup: phr_vault::Backup,
+    /// The generation of the vault with the same id in this browser, if there is one.
+    pub existing_generation: Option<u64>,
+}
+
+impl BackupCandidate {
+    pub async fn read(db: &Db, bytes: &[u8]) -> Result<BackupCandidate, VaultError> {
+        let backup = phr_vault::Backup::parse(bytes)?;
+        let id = backup.header().vault_id();
+        let snapshot = db.snapshot(&id).await?;
+        let existing_generation = phr_vault::stored_generation(&snapshot, &id)?;
+        Ok(BackupCandidate {
+            backup,
+            existing_generation,
+        })
+    }
+
+    /// Decrypts and checks every part of the backup (nothing is written yet).
+    pub async fn unlock(
+        &self,
+        credential: &Credential,
+    ) -> Result<phr_vault::UnlockedBackup, VaultError> {
+        let key = vault_key(self.backup.header(), credential).await?;
+        self.backup.unlock_with_key(key)
+    }
+
+    /// Writes the backup, as a new vault or over the existing one (which the patient agreed to),
+    /// then opens it.
+    pub async fn restore(
+        &self,
+        db: &Db,
+        unlocked: &phr_vault::UnlockedBackup,
+    ) -> Result<Session, VaultError> {
+        let id = unlocked.vault_id();
+        let snapshot = db.snapshot(&id).await?;
+        let target = match self.existing_generation {
+            None => phr_vault::RestoreTarget::New,
+            Some(generation) => phr_vault::RestoreTarget::Replace { generation },
+        };
+        let existing: Vec<String> = snapshot.contents().keys().cloned().collect();
+        let plan = unlocked.plan_restore(target, &existing, &mut WebEntropy)?;
+        db.execute(&plan).await?;
+        let header_bytes = db
+            .get(&phr_vault::header_key(&id))
+            .await?
+            .ok_or(VaultError::VaultNotFound)?;
+        let header = Header::parse(&header_bytes)?;
+        let key = VaultKey::from_bytes(*unlocked_key(unlocked));
+        Session::open_with_key(db, header, key, &|_| {}).await
+    }
+}
+
+fn unlocked_key(unlocked: &phr_vault::UnlockedBackup) -> &[u8; 32] {
+    unlocked.vault_key().as_bytes()
+}
+
+/// Segment plaintexts by name (for tests and diagnostics).
+pub type Plaintexts = BTreeMap<String, Vec<u8>>;
