@@ -77,6 +77,19 @@ pub struct Axis {
     pub ticks: Vec<Tick>,
 }
 
+impl Axis {
+    /// Where `v` falls along the axis, 0.0 at `min` to 1.0 at `max` (multiply by the plot's
+    /// width or height; flip for a y axis drawn downwards).
+    pub fn fraction(&self, v: f64) -> f64 {
+        let span = self.max - self.min;
+        if span <= 0.0 || !span.is_finite() {
+            0.5
+        } else {
+            (v - self.min) / span
+        }
+    }
+}
+
 /// The accessible alternative to a chart: one row per date, newest first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableRow {

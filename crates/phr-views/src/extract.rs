@@ -87,6 +87,8 @@ pub(crate) enum DraftExtra {
     },
     Document {
         attachments: Vec<AttachmentInfo>,
+        /// `context.related` references (a patient note points at the item it is about).
+        related: Vec<String>,
     },
 }
 
@@ -180,10 +182,7 @@ pub(crate) fn extract<'a>(vi: &ViewItem<'a>, source: u16) -> Draft<'a> {
         d.med_ref = None;
         d.activity = Activity::Unknown;
         d.category = category_for_type(r.resource_type());
-        if d.category == Category::Observation {
-            // Without a readable category, a lab or vital still should not vanish from the timeline.
-            d.category = Category::Observation;
-        }
+        // A second, lenient parse, only for resources whose typed view failed.
         let found = generic(r, &mut d);
         d.flags |= if found { F_PARTIAL } else { F_UNREADABLE };
     }
@@ -951,6 +950,7 @@ fn diagnostic_report(r: &Resource, d: &mut Draft<'_>) -> Res {
     if !x.presented_form.is_empty() {
         d.extra = DraftExtra::Document {
             attachments: x.presented_form.iter().map(attachment_info).collect(),
+            related: Vec::new(),
         };
     }
     Ok(())
@@ -1011,6 +1011,16 @@ fn document_reference(r: &Resource, d: &mut Draft<'_>) -> Res {
             .filter_map(|c| c.attachment.as_ref())
             .map(attachment_info)
             .collect(),
+        related: x
+            .context
+            .as_ref()
+            .map(|c| {
+                c.related
+                    .iter()
+                    .filter_map(|r| r.reference.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     Ok(())
 }

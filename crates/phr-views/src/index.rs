@@ -334,6 +334,7 @@ pub(crate) enum Extra {
     },
     Document {
         attachments: Vec<AttachmentInfo>,
+        related: Vec<String>,
     },
 }
 
@@ -633,8 +634,15 @@ impl Index {
             .map(|p| ItemId(self.by_key[p]))
     }
 
+    /// The item with this id. Ids come from this index (`find`, `items`, groups); an id from
+    /// another index may panic: use [`Index::get`] for ids of unknown origin.
     pub fn item(&self, id: ItemId) -> ItemRef<'_> {
         ItemRef { index: self, id }
+    }
+
+    /// The item with this id, if it exists.
+    pub fn get(&self, id: ItemId) -> Option<ItemRef<'_>> {
+        ((id.0 as usize) < self.items.len()).then_some(ItemRef { index: self, id })
     }
 
     /// Every item, in input order.
@@ -650,10 +658,13 @@ impl Index {
         self.groups.len()
     }
 
-    /// All members of a group (every source's copy, hidden ones included).
+    /// All members of a group (every source's copy, hidden ones included); empty for an
+    /// unknown group.
     pub fn group_members(&self, g: GroupId) -> &[u32] {
-        let gr = self.groups[g.0 as usize];
-        &self.members[gr.start as usize..(gr.start + gr.len) as usize]
+        match self.groups.get(g.0 as usize) {
+            Some(gr) => &self.members[gr.start as usize..(gr.start + gr.len) as usize],
+            None => &[],
+        }
     }
 
     /// The member shown for the group: a clinician-sourced copy when there is one.
@@ -684,7 +695,10 @@ impl Index {
                     .map(|(a, b)| a.capacity() + b.capacity() + 48)
                     .sum(),
                 Extra::Practitioner { qualification, .. } => qualification.capacity() + 32,
-                Extra::Document { attachments } => attachments.len() * 160,
+                Extra::Document {
+                    attachments,
+                    related,
+                } => attachments.len() * 160 + related.iter().map(String::capacity).sum::<usize>(),
                 Extra::Ended { .. } => 0,
             })
             .sum();
@@ -1039,6 +1053,12 @@ fn finish_extra(b: &mut Builder, e: DraftExtra) -> Option<Extra> {
         DraftExtra::Practitioner { qualification, npi } => {
             Extra::Practitioner { qualification, npi }
         }
-        DraftExtra::Document { attachments } => Extra::Document { attachments },
+        DraftExtra::Document {
+            attachments,
+            related,
+        } => Extra::Document {
+            attachments,
+            related,
+        },
     })
 }

@@ -242,9 +242,9 @@ pub fn list(index: &Index, kind: ListKind, include_hidden: bool) -> CategoryList
             "Documents",
             index,
             collect(index, h, |it| {
-                it.resource_type() == "DocumentReference"
+                (it.resource_type() == "DocumentReference" && !is_note_about_item(index, it))
                     || (it.resource_type() == "DiagnosticReport"
-                        && matches!(index.extra(it.id()), Some(Extra::Document { attachments }) if !attachments.is_empty()))
+                        && matches!(index.extra(it.id()), Some(Extra::Document { attachments, .. }) if !attachments.is_empty()))
             }),
             h,
         ),
@@ -346,7 +346,7 @@ pub struct AttachmentSummary {
 /// The attachments of a DocumentReference or DiagnosticReport item.
 pub fn attachments(index: &Index, id: ItemId) -> Vec<AttachmentSummary> {
     match index.extra(id) {
-        Some(Extra::Document { attachments }) => attachments
+        Some(Extra::Document { attachments, .. }) => attachments
             .iter()
             .enumerate()
             .map(|(i, a)| AttachmentSummary {
@@ -360,4 +360,27 @@ pub fn attachments(index: &Index, id: ItemId) -> Vec<AttachmentSummary> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// LOINC "Patient Note": the record keeps a patient's note on an item as a DocumentReference of
+/// this type whose `context.related` points at the item.
+pub const PATIENT_NOTE_LOINC: &str = "51855-5";
+
+fn is_note_about_item(index: &Index, it: &ItemRef<'_>) -> bool {
+    it.code_in(crate::codes::LOINC) == Some(PATIENT_NOTE_LOINC)
+        && matches!(index.extra(it.id()), Some(Extra::Document { related, .. }) if !related.is_empty())
+}
+
+/// The patient's notes about an item, newest first. `reference` is the item's exact reference as
+/// the record writes it into the note's `context.related` (e.g. `https://ehr.example/fhir/
+/// Observation/123` or `urn:uuid:…`). Notes about items are left out of the Documents list and
+/// shown with their item instead.
+pub fn notes_about(index: &Index, reference: &str, include_hidden: bool) -> Vec<Row> {
+    let mut v = collect(index, include_hidden, move |it| {
+        it.resource_type() == "DocumentReference"
+            && matches!(index.extra(it.id()), Some(Extra::Document { related, .. })
+                if related.iter().any(|r| r == reference))
+    });
+    newest_first(index, &mut v);
+    to_rows(index, v, include_hidden)
 }

@@ -69,6 +69,9 @@ impl Index {
 
     /// The shown copy whose text represents the group, or None when nothing is shown.
     pub(crate) fn shown_rep(&self, g: GroupId, include_hidden: bool) -> Option<ItemId> {
+        if g.0 as usize >= self.groups.len() {
+            return None;
+        }
         let rep = self.group_rep(g);
         let f = self.items[rep.0 as usize].flags;
         if f & F_ERROR == 0 && (include_hidden || f & F_HIDDEN == 0) {

@@ -22,6 +22,8 @@ use crate::time::Day;
 pub struct TimelineFilter {
     /// Categories to show (default: everything except [`Category::Directory`]).
     pub categories: CategorySet,
+    /// Only these FHIR resource types (None: all types), e.g. `["Immunization"]`.
+    pub resource_types: Option<Vec<String>>,
     /// Only facts with a copy from one of these sources (None: all sources).
     pub sources: Option<Vec<SourceId>>,
     /// First day to show, inclusive, on the date as written.
@@ -39,6 +41,7 @@ impl Default for TimelineFilter {
         categories.remove(Category::Directory);
         TimelineFilter {
             categories,
+            resource_types: None,
             sources: None,
             from: None,
             to: None,
@@ -59,8 +62,9 @@ impl SearchQuery {
         let folded = fold(text);
         let mut words: Vec<String> = Vec::new();
         for w in folded.split_whitespace() {
-            if !words.iter().any(|x| x.contains(w)) {
-                words.retain(|x| !w.contains(x.as_str()));
+            // A word that is a prefix of another adds nothing (both match at a word start).
+            if !words.iter().any(|x| x.starts_with(w)) {
+                words.retain(|x| !w.starts_with(x.as_str()));
                 words.push(w.to_string());
             }
         }
@@ -161,6 +165,12 @@ pub fn timeline(index: &Index, filter: &TimelineFilter) -> Vec<GroupId> {
         let it = index.raw(rep);
         if !filter.categories.contains(it.category) {
             continue;
+        }
+        if let Some(types) = &filter.resource_types {
+            let t = index.item(rep).resource_type();
+            if !types.iter().any(|x| x == t) {
+                continue;
+            }
         }
         if let Some(d) = it.date {
             if filter.from.is_some_and(|f| d.day() < f) || filter.to.is_some_and(|t| d.day() > t) {

@@ -39,6 +39,11 @@ fn weight_converts_pounds_into_the_common_unit() {
     assert!(w.y_axis.min <= 79.8 && w.y_axis.max >= 84.2);
     assert!(w.x_axis.min <= pts[0].x && w.x_axis.max >= last.x);
     assert!(!w.x_axis.ticks.is_empty());
+    for p in pts {
+        let fx = w.x_axis.fraction(p.x);
+        let fy = w.y_axis.fraction(p.value);
+        assert!((0.0..=1.0).contains(&fx) && (0.0..=1.0).contains(&fy));
+    }
 
     // Preferring pounds converts everything the other way.
     let cs = charts(

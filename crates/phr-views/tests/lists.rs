@@ -1,7 +1,8 @@
 mod common;
 
 use common::*;
-use phr_views::lists::{attachments, care_teams, list, ListKind};
+use phr_views::document::{attachments_of, read_attachment, DocumentView};
+use phr_views::lists::{attachments, care_teams, list, notes_about, ListKind};
 
 fn section_titles(l: &phr_views::lists::CategoryList) -> Vec<&str> {
     l.sections.iter().map(|s| s.title.as_str()).collect()
@@ -148,4 +149,37 @@ fn care_team_resolves_members() {
     let clinician = &l.section("Clinicians").unwrap().rows[0];
     assert_eq!(clinician.title, "Dr. Rosa Lee");
     assert_eq!(clinician.detail, "Doctor of Medicine");
+}
+
+#[test]
+fn patient_notes_show_with_their_item_not_as_documents() {
+    let rec = fixture_record();
+    let index = rec.index();
+    let notes = notes_about(
+        &index,
+        "https://ehr.demo-general.example/fhir/Procedure/gh-proc-colo",
+        false,
+    );
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].patient_reported);
+    assert_eq!(notes[0].title, "Patient Note");
+    let res = &rec
+        .entries
+        .iter()
+        .find(|e| e.key == notes[0].key)
+        .unwrap()
+        .resource;
+    assert_eq!(
+        read_attachment(&attachments_of(res)[0]),
+        Ok(DocumentView::Text(
+            "Doctor said to repeat in 5 years.".into()
+        ))
+    );
+    // Exact reference only.
+    assert!(notes_about(&index, "Procedure/gh-proc-colo", false).is_empty());
+    let docs = list(&index, ListKind::Documents, false);
+    assert!(!docs.sections[0]
+        .rows
+        .iter()
+        .any(|r| r.title == "Patient Note"));
 }

@@ -186,6 +186,14 @@ fn keeps_structure_and_fixes_broken_html() {
 }
 
 #[test]
+fn a_head_that_is_never_closed_does_not_hide_the_body() {
+    let nodes = sanitize_html(
+        "<html><head><title>t</title><meta charset=utf-8><style>p{}</style><body><p>Visible</p>",
+    );
+    assert_eq!(to_plain_text(&nodes), "Visible");
+}
+
+#[test]
 fn deep_nesting_is_bounded() {
     let input = "<div>".repeat(10_000) + "deep" + &"</div>".repeat(10_000);
     let nodes = sanitize_html(&input);

@@ -58,6 +58,12 @@ fn filters_by_category_source_and_date() {
             "Td (adult) preservative free"
         ]
     );
+    // By resource type.
+    let f = TimelineFilter {
+        resource_types: Some(vec!["Procedure".into()]),
+        ..Default::default()
+    };
+    assert_eq!(titles(&index, &f), ["Colonoscopy (procedure)"]);
     // Source filter: a fact matches when any of its copies comes from the source.
     let bh = index.source_by_id("ehr:demo-behavioral").unwrap();
     let f = TimelineFilter {
@@ -152,6 +158,9 @@ fn search_matches_displays_codes_values_all_words_and_folds_accents() {
         );
         assert_eq!(hits.len(), 1, "{q}");
     }
+    // Words match at the start of a word: "cose" is inside "glucose", not a word of its own.
+    assert!(search("glucose cose").is_empty());
+    assert!(!search("glucose gluc").is_empty());
     // Reaction names of allergies are searchable too.
     assert_eq!(search("hives"), ["Amoxicillin"]);
     // Matching is per item; the query helper agrees with the timeline.
@@ -210,5 +219,8 @@ fn windowing_and_paging_helpers() {
     let groups = timeline(&index, &TimelineFilter::default());
     let breaks = month_breaks(&index, &groups);
     assert_eq!(breaks[0], (2024, 3, 0));
+    // Ids of unknown groups give nothing rather than a panic.
+    assert!(index.row(phr_views::GroupId(u32::MAX), true).is_none());
+    assert!(index.group_members(phr_views::GroupId(u32::MAX)).is_empty());
     assert!(breaks.windows(2).all(|w| w[0].2 < w[1].2));
 }

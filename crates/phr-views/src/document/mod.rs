@@ -207,6 +207,8 @@ impl SafeNode {
 }
 
 /// Elements dropped with all their content.
+/// (`head` is not here: its content is dropped element by element, so a document that never
+/// closes its head still shows its body.)
 const DROP_WITH_CONTENT: &[&str] = &[
     "script",
     "style",
@@ -220,7 +222,6 @@ const DROP_WITH_CONTENT: &[&str] = &[
     "noframes",
     "template",
     "title",
-    "head",
     "xmp",
     "plaintext",
     "applet",
@@ -239,7 +240,6 @@ const DROP_WITH_CONTENT: &[&str] = &[
     "source",
     "track",
     "portal",
-    "frameset",
     "button",
 ];
 
