@@ -1368,6 +1368,15 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
             found = true;
         }
     }
+    if d.category == Category::Billing {
+        let label = type_label(r.resource_type());
+        d.title = if d.title.is_empty() {
+            label
+        } else {
+            format!("{label} ({})", d.title)
+        };
+        found = true;
+    }
     const DATES: &[&[&str]] = &[
         &["effectiveDateTime"],
         &["effectiveInstant"],

@@ -108,26 +108,32 @@ pub struct CategorySet(u32);
 impl CategorySet {
     pub const EMPTY: CategorySet = CategorySet(0);
 
+    /// Every category.
     pub fn all() -> CategorySet {
         Category::ALL.into_iter().collect()
     }
 
+    /// Exactly these categories.
     pub fn of(cats: &[Category]) -> CategorySet {
         cats.iter().copied().collect()
     }
 
+    /// Adds a category.
     pub fn insert(&mut self, c: Category) {
         self.0 |= c.bit();
     }
 
+    /// Removes a category.
     pub fn remove(&mut self, c: Category) {
         self.0 &= !c.bit();
     }
 
+    /// Whether the set has this category.
     pub fn contains(self, c: Category) -> bool {
         self.0 & c.bit() != 0
     }
 
+    /// Whether the set has no category.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -605,6 +611,7 @@ impl Index {
         self.items.len()
     }
 
+    /// Whether there are no items.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -614,6 +621,7 @@ impl Index {
         &self.sources
     }
 
+    /// A source by its position.
     pub fn source(&self, id: SourceId) -> Option<&SourceInfo> {
         self.sources.get(id.0 as usize)
     }
@@ -650,10 +658,12 @@ impl Index {
         (0..self.items.len() as u32).map(move |i| self.item(ItemId(i)))
     }
 
+    /// The same-fact group an item belongs to.
     pub fn group_of(&self, id: ItemId) -> GroupId {
         GroupId(self.group_of[id.0 as usize])
     }
 
+    /// Number of groups (rows before filtering).
     pub fn group_count(&self) -> usize {
         self.groups.len()
     }
@@ -769,6 +779,7 @@ impl<'a> ItemRef<'a> {
         &self.index.items[self.id.0 as usize]
     }
 
+    /// The item's id in this index.
     pub fn id(&self) -> ItemId {
         self.id
     }
@@ -778,6 +789,7 @@ impl<'a> ItemRef<'a> {
         self.index.arena.get(self.it().key)
     }
 
+    /// The FHIR resource type (`Observation`…).
     pub fn resource_type(&self) -> &'a str {
         self.index
             .types
@@ -785,18 +797,22 @@ impl<'a> ItemRef<'a> {
             .map_or("", |s| s)
     }
 
+    /// The screen category.
     pub fn category(&self) -> Category {
         self.it().category
     }
 
+    /// Whether it is current, from its own status.
     pub fn activity(&self) -> Activity {
         self.it().activity
     }
 
+    /// Its date: effective/onset/authored/period start…, by type.
     pub fn date(&self) -> Option<When> {
         self.it().date
     }
 
+    /// Its name: the main concept's text or display, else a type label.
     pub fn title(&self) -> &'a str {
         let c = &self.index.concepts[self.it().concept as usize];
         self.index.arena.get(c.title)
@@ -826,10 +842,12 @@ impl<'a> ItemRef<'a> {
         self.codes().find(|c| c.system == system).map(|c| c.code)
     }
 
+    /// The source's position in [`Index::sources`].
     pub fn source_id(&self) -> SourceId {
         SourceId(self.it().source)
     }
 
+    /// The source it came from.
     pub fn source(&self) -> &'a SourceInfo {
         &self.index.sources[self.it().source as usize]
     }
@@ -839,10 +857,12 @@ impl<'a> ItemRef<'a> {
         self.it().flags & F_PATIENT != 0
     }
 
+    /// Hidden by the patient.
     pub fn hidden(&self) -> bool {
         self.it().flags & F_HIDDEN != 0
     }
 
+    /// No longer returned by its source.
     pub fn gone_at_source(&self) -> bool {
         self.it().flags & F_GONE != 0
     }
@@ -873,6 +893,7 @@ impl<'a> ItemRef<'a> {
         )
     }
 
+    /// The same-fact group it belongs to.
     pub fn group(&self) -> GroupId {
         self.index.group_of(self.id)
     }

@@ -46,6 +46,7 @@ impl CategoryList {
         self.sections.iter().map(|s| s.rows.len()).sum()
     }
 
+    /// Whether the list has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -39,6 +39,7 @@ impl RangeFlag {
         !matches!(self, RangeFlag::Normal | RangeFlag::Unknown)
     }
 
+    /// A short label for a badge (empty for Unknown).
     pub fn label(self) -> &'static str {
         match self {
             RangeFlag::Normal => "In range",
@@ -198,6 +199,7 @@ impl VitalKind {
         VitalKind::RespiratoryRate,
     ];
 
+    /// The English name.
     pub fn label(self) -> &'static str {
         match self {
             VitalKind::BloodPressure => "Blood pressure",

@@ -26,6 +26,7 @@ pub struct SummaryOptions {
 }
 
 impl SummaryOptions {
+    /// Defaults: ten recent results, no app-entered emergency contact.
     pub fn new(today: Day) -> SummaryOptions {
         SummaryOptions {
             today,

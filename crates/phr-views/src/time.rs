@@ -64,10 +64,12 @@ impl Day {
         civil_from_days(i64::from(self.0))
     }
 
+    /// The year.
     pub fn year(self) -> i32 {
         self.ymd().0
     }
 
+    /// The day of the week.
     pub fn weekday(self) -> Weekday {
         // 1970-01-01 was a Thursday.
         Weekday::ALL[(i64::from(self.0) + 3).rem_euclid(7) as usize]
@@ -147,6 +149,7 @@ impl Weekday {
         })
     }
 
+    /// The FHIR `days-of-week` code.
     pub fn code(self) -> &'static str {
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][self.index()]
     }
@@ -176,27 +179,33 @@ pub struct LocalTime(u32);
 impl LocalTime {
     pub const MIDNIGHT: LocalTime = LocalTime(0);
 
+    /// `hour:minute`, or None when out of range.
     pub fn hm(hour: u32, minute: u32) -> Option<LocalTime> {
         LocalTime::hms(hour, minute, 0)
     }
 
+    /// `hour:minute:second`, or None when out of range.
     pub fn hms(hour: u32, minute: u32, second: u32) -> Option<LocalTime> {
         (hour < 24 && minute < 60 && second < 60)
             .then_some(LocalTime(hour * 3600 + minute * 60 + second))
     }
 
+    /// Seconds after midnight, or None past the end of the day.
     pub fn from_seconds(s: u32) -> Option<LocalTime> {
         (s < 86_400).then_some(LocalTime(s))
     }
 
+    /// Seconds after midnight.
     pub fn seconds(self) -> u32 {
         self.0
     }
 
+    /// The hour (0–23).
     pub fn hour(self) -> u32 {
         self.0 / 3600
     }
 
+    /// The minute (0–59).
     pub fn minute(self) -> u32 {
         self.0 / 60 % 60
     }
@@ -245,6 +254,7 @@ pub struct LocalDateTime {
 }
 
 impl LocalDateTime {
+    /// A wall-clock reading.
     pub fn new(day: Day, time: LocalTime) -> LocalDateTime {
         LocalDateTime { day, time }
     }
@@ -411,10 +421,12 @@ impl When {
         self.utc + i64::from(self.offset_seconds().unwrap_or(0))
     }
 
+    /// How much was given.
     pub fn precision(&self) -> Precision {
         self.precision
     }
 
+    /// Whether a time of day was given.
     pub fn has_time(&self) -> bool {
         self.precision == Precision::Time
     }

@@ -51,6 +51,17 @@ impl Default for TimelineFilter {
     }
 }
 
+impl TimelineFilter {
+    /// The health timeline most patients want first: everything except the directory, billing
+    /// (claims, explanations of benefit) and the dose log.
+    pub fn clinical() -> TimelineFilter {
+        let mut f = TimelineFilter::default();
+        f.categories.remove(Category::Billing);
+        f.categories.remove(Category::DoseLog);
+        f
+    }
+}
+
 /// A prepared free-text query: folded words, at most 64.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SearchQuery {
@@ -58,6 +69,7 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
+    /// Folds the text and splits it into words (a word that is a prefix of another is dropped).
     pub fn new(text: &str) -> SearchQuery {
         let folded = fold(text);
         let mut words: Vec<String> = Vec::new();
@@ -72,10 +84,12 @@ impl SearchQuery {
         SearchQuery { words }
     }
 
+    /// Whether there is nothing to search for.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
 
+    /// The folded words.
     pub fn words(&self) -> &[String] {
         &self.words
     }

@@ -61,7 +61,8 @@ const fn u(code: &'static str, dimension: Dimension, factor: f64, label: &'stati
 
 use Dimension::*;
 
-/// The table. Base units: g, m, K, g/L, mol/L, /L, U/L, [IU]/L, L, Pa, s, /s, kg/m2, J.
+/// The table. Base units: `g`, `m`, `K`, `g/L`, `mol/L`, `/L`, `U/L`, `[IU]/L`, `L`, `Pa`, `s`, `/s`,
+/// `kg/m2`, `J`.
 pub const UNITS: &[UnitDef] = &[
     u("g", Mass, 1.0, "g"),
     u("kg", Mass, 1000.0, "kg"),

@@ -41,6 +41,21 @@ fn newest_first_and_one_row_per_fact() {
     // The first rows are the patient's dose log of March 2024, flagged patient-reported.
     assert_eq!(rows[0].category, Category::DoseLog);
     assert!(rows[0].patient_reported);
+    // The clinical view leaves out the dose log and billing.
+    let clinical = rows_for(
+        &index,
+        &timeline(&index, &TimelineFilter::clinical()),
+        false,
+    );
+    assert!(clinical
+        .iter()
+        .all(|r| !matches!(r.category, Category::DoseLog | Category::Billing)));
+    assert_eq!(clinical[0].title, "Body weight");
+    let claim = rows
+        .iter()
+        .find(|r| r.category == Category::Billing)
+        .unwrap();
+    assert_eq!(claim.title, "Claim (Professional)");
 }
 
 #[test]

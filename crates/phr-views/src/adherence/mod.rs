@@ -192,6 +192,7 @@ pub struct AdherenceReport {
 }
 
 impl AdherenceReport {
+    /// Counts over all days of the report.
     pub fn stats(&self) -> AdherenceStats {
         stats(&self.days)
     }

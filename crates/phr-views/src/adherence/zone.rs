@@ -68,6 +68,7 @@ pub struct FixedZone {
 impl FixedZone {
     pub const UTC: FixedZone = FixedZone { offset_seconds: 0 };
 
+    /// A fixed offset of `h` whole hours east of UTC.
     pub fn hours(h: i32) -> FixedZone {
         FixedZone {
             offset_seconds: h * 3600,
