@@ -7,8 +7,8 @@
 //! | screen | call |
 //! |---|---|
 //! | first screen | [`summary::summary`] (allergies, medications, problems, recent results, vitals, goals, emergency card) |
-//! | timeline | [`timeline::timeline`] → group ids; [`timeline::window`] + [`timeline::rows_for`] for the visible rows |
-//! | lists | [`lists::list`] with a [`lists::ListKind`]; [`lists::care_teams`]; [`lists::attachments`] |
+//! | timeline | [`timeline::timeline`] (start from [`timeline::TimelineFilter::clinical`]) → group ids; [`timeline::window`] + [`timeline::rows_for`] for the visible rows |
+//! | lists | [`lists::list`] with a [`lists::ListKind`]; [`lists::care_teams`]; [`lists::attachments`]; [`lists::notes_about`] |
 //! | charts | [`charts::charts`] (series, axes, data table) |
 //! | adherence | [`adherence::doses`], [`adherence::week`], with [`adherence::fhir`] to read FHIR shapes |
 //! | medication checks | [`medcheck::medication_checks`] |
