@@ -1,0 +1,53 @@
+//! Every derived view of the patient's record, as pure functions over an index.
+//!
+//! The app maps its record onto [`ViewItem`]s (key, resource, source, hidden, gone-at-source) and
+//! builds an [`Index`] once per change of the record. Every screen is then a function of the
+//! index:
+//!
+//! | screen | call |
+//! |---|---|
+//! | first screen | [`summary::summary`] (allergies, medications, problems, recent results, vitals, goals, emergency card) |
+//! | timeline | [`timeline::timeline`] (start from [`timeline::TimelineFilter::clinical`]) → group ids; [`timeline::window`] + [`timeline::rows_for`] for the visible rows |
+//! | lists | [`lists::list`] with a [`lists::ListKind`]; [`lists::care_teams`]; [`lists::attachments`]; [`lists::notes_about`] |
+//! | charts | [`charts::charts`] (series, axes, data table) |
+//! | adherence | [`adherence::doses`], [`adherence::week`], with [`adherence::fhir`] to read FHIR shapes |
+//! | medication checks | [`medcheck::medication_checks`] |
+//! | documents | [`document::sanitize_html`], [`document::narrative`], [`document::read_attachment`], [`document::parse_cda`] |
+//!
+//! # Key design decisions
+//!
+//! * **Parse once, keep little** ([`index`]): each resource is read once into a compact item;
+//!   text lives in one arena, concepts and units are interned, search text is pre-folded.
+//! * **Same fact, one row** ([`group`] rules): items from different sources with the same exact
+//!   codes and dates form a group; a row lists every source, and the text shown comes from a
+//!   clinician source when there is one.
+//! * **Patient-entered never looks clinician-verified**: every row, card line, chart point and
+//!   source badge carries `patient_reported`.
+//! * **No invented medicine**: matching is by exact codes; units convert only within a dimension.
+//! * **Nothing can inject markup**: documents become an allowlisted node tree.
+//! * **Pure**: no I/O, no clock (`today`/`now` are parameters), no randomness.
+
+pub mod adherence;
+pub mod charts;
+pub mod codes;
+pub mod document;
+mod extract;
+pub mod group;
+pub mod index;
+pub mod input;
+pub mod lists;
+pub mod medcheck;
+pub mod results;
+pub mod rows;
+pub mod summary;
+pub mod text;
+pub mod time;
+pub mod timeline;
+pub mod ucum;
+
+pub use index::{
+    Activity, Category, CategorySet, Code, GroupId, Index, ItemId, ItemRef, SourceId, SourceInfo,
+};
+pub use input::{SourceKind, SourceRef, ViewItem};
+pub use rows::{Row, SourceBadge};
+pub use time::{Day, LocalDateTime, LocalTime, Precision, Timestamp, Weekday, When};
