@@ -14,5 +14,6 @@ pub mod route;
 pub mod session;
 pub mod shell;
 pub mod state;
+pub mod views;
 
 pub use shell::App;

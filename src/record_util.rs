@@ -1,6 +1,67 @@
 //! Small helpers over the record that several screens need.
 
-use phr_record::Record;
+use phr_record::{EntryKey, Record, SourceKind};
+use phr_views::{Index, SourceRef, ViewItem};
+
+/// The opaque string form of an entry key, used by the views and in routes.
+pub fn key_string(key: &EntryKey) -> String {
+    serde_json::to_string(key).unwrap_or_default()
+}
+
+/// Parses [`key_string`] back.
+pub fn parse_key(s: &str) -> Option<EntryKey> {
+    serde_json::from_str(s).ok()
+}
+
+/// What the patient sees as a source's name.
+pub fn source_label(record: &Record, id: &phr_record::SourceId) -> String {
+    match record.source(id).map(|s| &s.kind) {
+        Some(SourceKind::Ehr { name, .. }) => name.clone(),
+        Some(SourceKind::File { name, .. }) => format!("File: {name}"),
+        Some(SourceKind::Patient) | None if id.is_patient() => "You".into(),
+        _ => "Unknown source".into(),
+    }
+}
+
+/// Builds the views' index of the whole record (once per change of the record).
+pub fn build_index(record: &Record) -> Index {
+    let mut labels: std::collections::HashMap<
+        &phr_record::SourceId,
+        (String, phr_views::SourceKind),
+    > = std::collections::HashMap::new();
+    let entries: Vec<_> = record.entries().collect();
+    let keys: Vec<String> = entries
+        .iter()
+        .map(|(s, k, _)| key_string(&EntryKey::new((*s).clone(), (*k).clone())))
+        .collect();
+    for (s, _, _) in &entries {
+        labels.entry(*s).or_insert_with(|| {
+            let kind = if s.is_patient() {
+                phr_views::SourceKind::Patient
+            } else if s.is_ehr() {
+                phr_views::SourceKind::Ehr
+            } else {
+                phr_views::SourceKind::File
+            };
+            (source_label(record, s), kind)
+        });
+    }
+    let items = entries.iter().zip(&keys).map(|((s, k, e), key)| {
+        let (label, kind) = &labels[*s];
+        ViewItem {
+            key,
+            resource: e.resource(),
+            source: SourceRef {
+                id: s.as_str(),
+                label,
+                kind: *kind,
+            },
+            hidden: record.is_hidden(&EntryKey::new((*s).clone(), (*k).clone())),
+            gone_at_source: e.status().is_gone(),
+        }
+    });
+    Index::build(items)
+}
 
 /// The reference of the patient the record is about: the first Patient resource from an EHR or
 /// file, else the patient-entered one. Exports and shares point at it.

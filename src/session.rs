@@ -168,6 +168,21 @@ impl Session {
         Ok(session)
     }
 
+    /// Opens a vault with a passphrase key derived elsewhere (tests derive it on the page).
+    pub async fn unlock_with_passphrase_kek(
+        db: &Db,
+        id: &VaultId,
+        kek: &Kek,
+    ) -> Result<Session, VaultError> {
+        let header_bytes = db
+            .get(&phr_vault::header_key(id))
+            .await?
+            .ok_or(VaultError::VaultNotFound)?;
+        let header = Header::parse(&header_bytes)?;
+        let key = header.unlock_with_passphrase_kek(kek)?;
+        Session::open_with_key(db, header, key, &|_| {}).await
+    }
+
     /// Opens a vault whose key is already known (after unlock or creation).
     pub async fn open_with_key(
         db: &Db,

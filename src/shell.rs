@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use crate::pages;
 use crate::platform::idb::Db;
 use crate::prefs::Prefs;
-use crate::route::{current_hash, Route};
+use crate::route::{current_hash, Route, NAV};
 use crate::state::{AppCtx, NoticeKind, Phase};
 
 /// The whole app.
@@ -69,7 +69,19 @@ fn screen(route: Route, phase: Phase) -> AnyView {
         .into_any(),
         (_, Phase::Locked) => pages::gate::Gate().into_any(),
         (Route::Vault, Phase::Unlocked) => pages::vault_page::VaultPage().into_any(),
-        (Route::Home, Phase::Unlocked) => pages::home::HomePage().into_any(),
+        (Route::Home, Phase::Unlocked) => pages::summary::SummaryPage().into_any(),
+        (Route::Timeline, Phase::Unlocked) => pages::timeline::TimelinePage().into_any(),
+        (Route::Record(kind), Phase::Unlocked) => {
+            view! { <pages::record::RecordPage kind=kind /> }.into_any()
+        }
+        (Route::Charts, Phase::Unlocked) => pages::charts::ChartsPage().into_any(),
+        (Route::Item(key), Phase::Unlocked) => {
+            view! { <pages::item::ItemPage key=key /> }.into_any()
+        }
+        (Route::Import, Phase::Unlocked) => pages::import::ImportPage().into_any(),
+        (Route::Tracking | Route::Share | Route::Viewer(_), Phase::Unlocked) => {
+            pages::summary::SummaryPage().into_any()
+        }
     }
 }
 
@@ -142,18 +154,19 @@ pub fn Header(route: RwSignal<Route>) -> impl IntoView {
             </button>
             <nav id="main-nav" aria-label="Main" class:open=move || menu_open.get()>
                 <ul>
-                    {Route::NAV
+                    {NAV
                         .iter()
-                        .map(|&r| {
+                        .map(|&(href, label)| {
+                            let needs_vault = Route::from_hash(href).needs_vault() || href == "#/";
                             view! {
-                                <Show when=move || !r.needs_vault() || unlocked()>
+                                <Show when=move || !needs_vault || unlocked()>
                                     <li>
                                         <a
-                                            href=r.href()
-                                            aria-current=move || (route.get() == r).then_some("page")
+                                            href=href
+                                            aria-current=move || (route.get().nav_href() == href).then_some("page")
                                             on:click=move |_| menu_open.set(false)
                                         >
-                                            {r.label()}
+                                            {label}
                                         </a>
                                     </li>
                                 </Show>

@@ -52,6 +52,7 @@ pub struct AppCtx {
     /// Why the vault was last locked (shown on the unlock screen).
     pub lock_reason: RwSignal<Option<String>>,
     last_activity: StoredValue<Rc<Cell<f64>>, LocalStorage>,
+    index: StoredValue<Option<(u64, Rc<phr_views::Index>)>, LocalStorage>,
 }
 
 impl AppCtx {
@@ -64,6 +65,7 @@ impl AppCtx {
             notice: RwSignal::new(None),
             lock_reason: RwSignal::new(None),
             last_activity: StoredValue::new_local(Rc::new(Cell::new(now_ms()))),
+            index: StoredValue::new_local(None),
         }
     }
 
@@ -90,6 +92,25 @@ impl AppCtx {
         self.session.with_value(|s| s.as_deref().map(f))
     }
 
+    /// The views' index of the open record, rebuilt once per change (tracked: callers re-run).
+    pub fn index(&self) -> Option<Rc<phr_views::Index>> {
+        let revision = self.revision.get();
+        if let Some(idx) = self.index.with_value(|c| {
+            c.as_ref()
+                .filter(|(r, _)| *r == revision)
+                .map(|(_, i)| i.clone())
+        }) {
+            return Some(idx);
+        }
+        let built = self.session.with_value(|s| {
+            s.as_ref()
+                .map(|s| Rc::new(crate::record_util::build_index(&s.record())))
+        });
+        self.index
+            .set_value(built.as_ref().map(|i| (revision, i.clone())));
+        built
+    }
+
     pub fn unlocked(&self, session: Session) {
         self.session.set_value(Some(Rc::new(session)));
         self.lock_reason.set(None);
@@ -101,6 +122,7 @@ impl AppCtx {
     /// Drops the keys and the decrypted record, and every view of them.
     pub fn lock(&self, reason: Option<String>) {
         self.session.set_value(None);
+        self.index.set_value(None);
         self.notice.set(None);
         self.lock_reason.set(reason);
         if self.phase.get_untracked() == Phase::Unlocked {

@@ -1,7 +1,13 @@
 //! One module per screen.
 
+pub mod charts;
 pub mod gate;
 pub mod home;
+pub mod import;
+pub mod item;
 pub mod privacy;
+pub mod record;
 pub mod settings;
+pub mod summary;
+pub mod timeline;
 pub mod vault_page;

@@ -17,10 +17,26 @@ pub const DB_NAME: &str = "phr";
 pub const STORE: &str = "kv";
 const DB_VERSION: u32 = 1;
 
-/// An open connection to the app's database.
+/// An open connection to the app's database. Cloning shares the connection; dropping the last
+/// clone closes it (so it never blocks another tab's upgrade or a deletion).
 #[derive(Clone)]
 pub struct Db {
-    db: std::rc::Rc<Database>,
+    db: std::rc::Rc<Connection>,
+}
+
+struct Connection(Database);
+
+impl std::ops::Deref for Connection {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        &self.0
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 fn unavailable(detail: impl Into<String>) -> VaultError {
@@ -67,9 +83,19 @@ impl Db {
                 }
             }
         });
-        let db = request.await.map_err(|e| unavailable(e.to_string()))?;
+        let mut db = request.await.map_err(|e| unavailable(e.to_string()))?;
+        // Another tab (or a test) wants to upgrade or delete the database: let it, rather than
+        // block it. This tab's next storage call then reports storage as unavailable.
+        db.on_version_change(|event| {
+            if let Some(db) = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::IdbDatabase>().ok())
+            {
+                db.close();
+            }
+        });
         Ok(Db {
-            db: std::rc::Rc::new(db),
+            db: std::rc::Rc::new(Connection(db)),
         })
     }
 

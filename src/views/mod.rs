@@ -1,0 +1,4 @@
+//! Rendering pieces shared by the record screens.
+
+pub mod document;
+pub mod row;

@@ -1,0 +1,253 @@
+//! The vault's browser half, in headless Chromium: WebCrypto interop with the RustCrypto reference,
+//! IndexedDB plans (atomic, two tabs), per-segment damage, wrong keys.
+#![cfg(target_arch = "wasm32")]
+
+use phr_app::platform::idb::Db;
+use phr_app::platform::webcrypto;
+use phr_app::session::{PendingVault, Session};
+use phr_fhir::Resource;
+use phr_record::{Source, SourceId};
+use phr_vault::{derive_kek, KdfParams, SealParts, VaultError, VaultId, VaultKey};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const PASS: &str = "correct horse battery staple orbit";
+
+/// A fresh database and a stored vault, opened. The KDF runs inline at the minimum parameters.
+async fn new_vault(name: &str) -> (Db, Session) {
+    let _ = Db::delete_all().await;
+    let db = Db::open().await.expect("IndexedDB opens");
+    let params = KdfParams::MINIMUM;
+    let salt = [7u8; 16];
+    let kek = derive_kek(PASS, &params, &salt).unwrap();
+    let pending = PendingVault::create_with_kek(name, params, salt, &kek).unwrap();
+    let session = pending.store(&db).await.expect("vault stored");
+    (db, session)
+}
+
+fn obs(id: &str, value: &str) -> Resource {
+    Resource::from_json(format!(
+        r#"{{"resourceType":"Observation","id":"{id}","status":"final","code":{{"text":"Glucose"}},"valueQuantity":{{"value":{value},"unit":"mmol/L"}}}}"#
+    ))
+    .unwrap()
+}
+
+fn add_resources(session: &Session, ids: &[&str]) {
+    let mut record = session.record_mut();
+    let source = SourceId::ehr("demo-general").unwrap();
+    if record.source(&source).is_none() {
+        record
+            .add_source(
+                Source::ehr(
+                    "demo-general",
+                    "Demo General Hospital",
+                    "https://ehr.example/fhir",
+                    false,
+                    "2026-11-21T10:00:00Z",
+                )
+                .unwrap(),
+            )
+            .unwrap();
+    }
+    let items: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            (
+                obs(id, "1.50"),
+                format!("https://ehr.example/fhir/Observation/{id}"),
+            )
+        })
+        .collect();
+    record
+        .apply_import(&source, items, "2026-11-21T10:00:00Z")
+        .unwrap();
+}
+
+fn kek_for(pass: &str) -> phr_vault::Kek {
+    derive_kek(pass, &KdfParams::MINIMUM, &[7u8; 16]).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_and_rustcrypto_produce_identical_blobs() {
+    let key = VaultKey::from_bytes([42u8; 32]);
+    let id = VaultId::from_bytes([9u8; 16]);
+    let nonce = [3u8; 12];
+    let plaintext = br#"{"resourceType":"Observation","valueQuantity":{"value":1.50}}"#;
+    let parts = SealParts::new(&id, "res.1.0", 5, nonce).unwrap();
+
+    // Reference: RustCrypto through the vault crate, with the same nonce.
+    struct Fixed([u8; 12]);
+    impl phr_vault::Entropy for Fixed {
+        fn fill(&mut self, buf: &mut [u8]) {
+            buf.copy_from_slice(&self.0[..buf.len()]);
+        }
+    }
+    let reference =
+        phr_vault::seal_segment(&key, &id, "res.1.0", 5, plaintext, &mut Fixed(nonce)).unwrap();
+
+    let webkey = webcrypto::import_aes_key(key.as_bytes()).await.unwrap();
+    let ct = webcrypto::aes_gcm_encrypt(&webkey, &parts.nonce, &parts.aad, plaintext)
+        .await
+        .unwrap();
+    assert_eq!(parts.assemble(&ct), reference, "byte-identical blobs");
+
+    // And each side opens the other's output.
+    let parsed = phr_vault::parse_blob(&reference, &id, "res.1.0", 5).unwrap();
+    let opened = webcrypto::aes_gcm_decrypt(&webkey, &parsed.nonce, &parsed.aad, parsed.ciphertext)
+        .await
+        .unwrap();
+    assert_eq!(opened, plaintext);
+    assert_eq!(
+        phr_vault::open_segment(&key, &parts.assemble(&ct), &id, "res.1.0", 5).unwrap(),
+        plaintext
+    );
+    // A flipped ciphertext bit fails authentication in WebCrypto too.
+    let mut tampered = parsed.ciphertext.to_vec();
+    tampered[0] ^= 1;
+    assert_eq!(
+        webcrypto::aes_gcm_decrypt(&webkey, &parsed.nonce, &parsed.aad, &tampered).await,
+        Err(None)
+    );
+    // WebCrypto's SHA-256 equals the reference.
+    use sha2::Digest;
+    let digest: [u8; 32] = sha2::Sha256::digest(&reference).into();
+    assert_eq!(webcrypto::sha256(&reference).await.unwrap(), digest);
+}
+
+#[wasm_bindgen_test]
+async fn saves_only_what_changed_and_reopens_byte_exact() {
+    let (db, session) = new_vault("Round trip").await;
+    add_resources(&session, &["a", "b", "c"]);
+    let first = session.save().await.unwrap();
+    assert!(first.segments_written >= 1);
+    assert!(!session.has_unsaved_changes());
+    let nothing = session.save().await.unwrap();
+    assert_eq!(
+        nothing.segments_written, 0,
+        "a save with no change writes nothing"
+    );
+
+    let id = session.vault_id();
+    let generation = session.generation();
+    drop(session);
+    let reopened = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    assert_eq!(reopened.generation(), generation);
+    assert!(reopened.load_errors.is_empty());
+    let record = reopened.record();
+    assert_eq!(record.len(), 3);
+    let raw: Vec<String> = record
+        .entries()
+        .map(|(_, _, e)| e.resource().raw().to_string())
+        .collect();
+    assert!(
+        raw.contains(&obs("b", "1.50").raw().to_string()),
+        "original bytes kept"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn wrong_passphrase_is_refused_and_changes_nothing() {
+    let (db, session) = new_vault("Wrong key").await;
+    add_resources(&session, &["a"]);
+    session.save().await.unwrap();
+    let id = session.vault_id();
+    let keys_before = db.keys().await.unwrap();
+    let result =
+        Session::unlock_with_passphrase_kek(&db, &id, &kek_for("not the passphrase")).await;
+    assert!(matches!(result, Err(VaultError::WrongSecret)));
+    assert_eq!(db.keys().await.unwrap(), keys_before);
+}
+
+#[wasm_bindgen_test]
+async fn a_second_tab_cannot_overwrite_the_first() {
+    let (db, tab_a) = new_vault("Two tabs").await;
+    add_resources(&tab_a, &["a"]);
+    tab_a.save().await.unwrap();
+    let id = tab_a.vault_id();
+    // Tab B opens the same vault through its own connection.
+    let db_b = Db::open().await.unwrap();
+    let tab_b = Session::unlock_with_passphrase_kek(&db_b, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    add_resources(&tab_a, &["from-a"]);
+    tab_a.save().await.unwrap();
+    add_resources(&tab_b, &["from-b"]);
+    let result = tab_b.save().await;
+    assert!(matches!(result, Err(VaultError::Conflict)), "{result:?}");
+    assert!(result.unwrap_err().to_string().contains("another tab"));
+    assert!(
+        tab_b.has_unsaved_changes(),
+        "tab B keeps its change in memory"
+    );
+
+    let reopened = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    let ids: Vec<String> = reopened
+        .record()
+        .entries()
+        .filter_map(|(_, _, e)| e.resource().id().map(str::to_owned))
+        .collect();
+    assert!(ids.contains(&"from-a".to_string()));
+    assert!(!ids.contains(&"from-b".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_segment_is_named_and_the_rest_stays_readable() {
+    let (db, session) = new_vault("Damage").await;
+    add_resources(&session, &["a", "b"]);
+    session
+        .record_mut()
+        .set_settings(phr_record::Settings::default())
+        .unwrap();
+    session.save().await.unwrap();
+    let id = session.vault_id();
+    let prefix = phr_vault::vault_prefix(&id);
+    let resource_key = db
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.starts_with(&prefix) && k.contains("res."))
+        .expect("a resource segment is stored");
+    let mut blob = db.get(&resource_key).await.unwrap().unwrap();
+    let last = blob.len() - 1;
+    blob[last] ^= 0x01;
+    let plan = phr_vault::WritePlan {
+        vault_id: id,
+        expect: phr_vault::Expect::Generation(session.generation()),
+        ops: vec![phr_vault::Op::Put {
+            key: resource_key.clone(),
+            value: blob,
+        }],
+    };
+    db.execute(&plan).await.unwrap();
+    drop(session);
+
+    let reopened = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    assert_eq!(reopened.load_errors.len(), 1);
+    let damaged = &reopened.load_errors[0];
+    assert!(
+        resource_key.contains(&damaged.name),
+        "{} in {}",
+        damaged.name,
+        resource_key
+    );
+    assert_eq!(
+        reopened.record().len(),
+        0,
+        "the damaged chunk's items are missing"
+    );
+    assert!(
+        reopened
+            .record()
+            .damaged_segments()
+            .any(|n| n == damaged.name),
+        "and protected from being overwritten"
+    );
+}
