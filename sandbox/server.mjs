@@ -25,7 +25,8 @@ if (config.help) {
 }
 
 for (const p of config.providers) {
-  if (!existsSync(p.dataFile)) fail(`no data at ${p.dataFile}; run sandbox/generate-data.sh first (or set SANDBOX_DATA_DIR)`);
+  if (!existsSync(p.dataFile))
+    fail(`no data at ${p.dataFile}; run sandbox/generate-data.sh first (or set SANDBOX_DATA_DIR)`);
 }
 let manifest = {};
 try {
@@ -37,7 +38,9 @@ const ref = /^(\d{4})(\d{2})(\d{2})$/.exec(manifest.generator?.referenceDate ?? 
 const lastUpdated = ref ? `${ref[1]}-${ref[2]}-${ref[3]}T00:00:00.000Z` : '2026-01-01T00:00:00.000Z';
 
 // Listen first (ports may be 0 = any free port), then load, then answer.
-const listeners = config.providers.map((p) => new Listener(`${p.name}; set SANDBOX_${p.key.toUpperCase()}_PORT`, p.port, config.bind));
+const listeners = config.providers.map(
+  (p) => new Listener(`${p.name}; set SANDBOX_${p.key.toUpperCase()}_PORT`, p.port, config.bind),
+);
 const admin = new Listener('sandbox admin API; set SANDBOX_ADMIN_PORT', config.adminPort, config.bind);
 try {
   for (const l of [...listeners, admin]) await l.listen();
@@ -51,7 +54,15 @@ loadFhirSchema();
 const providers = [];
 for (const [i, p] of config.providers.entries()) {
   const store = new ProviderStore(p.key, { lastUpdated });
-  const n = await store.loadFile(p.dataFile);
+  let n;
+  try {
+    n = await store.loadFile(p.dataFile);
+  } catch (err) {
+    for (const l of [...listeners, admin]) await l.close();
+    fail(
+      `cannot load ${p.name}'s data: ${err.message}. Delete the data folder and run sandbox/generate-data.sh again.`,
+    );
+  }
   console.error(`sandbox: ${p.name}: ${n} resources, ${store.patients.size} patients`);
   providers.push(await createProvider({ info: p, listener: listeners[i], store, config }));
 }
@@ -59,13 +70,18 @@ for (const [i, p] of config.providers.entries()) {
 const adminApp = express();
 adminApp.disable('x-powered-by');
 adminApp.use((req, res, next) => {
-  if (!isLoopback(req.socket.remoteAddress)) return res.status(403).json({ error: 'the sandbox admin API only answers loopback clients' });
+  if (!isLoopback(req.socket.remoteAddress))
+    return res.status(403).json({ error: 'the sandbox admin API only answers loopback clients' });
   next();
 });
 adminApp.get('/_sandbox/ready', (req, res) => res.json({ ready: true }));
-adminApp.get('/_sandbox/info', (req, res) => res.json(Object.fromEntries(providers.map((p) => [p.info.key, { name: p.info.name, ...p.urls }]))));
+adminApp.get('/_sandbox/info', (req, res) =>
+  res.json(Object.fromEntries(providers.map((p) => [p.info.key, { name: p.info.name, ...p.urls }]))),
+);
 adminApp.get('/_sandbox/patients', async (req, res) => {
-  res.json(Object.fromEntries(await Promise.all(providers.map(async (p) => [p.info.key, await p.store.patientList()]))));
+  res.json(
+    Object.fromEntries(await Promise.all(providers.map(async (p) => [p.info.key, await p.store.patientList()]))),
+  );
 });
 adminApp.get('/_sandbox/people', (req, res) => res.json(manifest.patients ?? []));
 adminApp.post('/_sandbox/reset', async (req, res) => {
@@ -82,7 +98,12 @@ admin.handler = adminApp;
 
 const ready = {
   admin: { port: admin.port, url: `http://${config.publicHost}:${admin.port}/_sandbox` },
-  ...Object.fromEntries(providers.map((p) => [p.info.key, { name: p.info.name, port: p.listener.port, issuer: p.urls.issuer, fhirBase: p.urls.fhirBase }])),
+  ...Object.fromEntries(
+    providers.map((p) => [
+      p.info.key,
+      { name: p.info.name, port: p.listener.port, issuer: p.urls.issuer, fhirBase: p.urls.fhirBase },
+    ]),
+  ),
   clientId: config.clientId,
   redirectUris: config.redirectUris,
   startupMs: Date.now() - started,

@@ -14,7 +14,9 @@ export const SPLIT_VERSION = 1;
 
 export function splitDirectory(rawDir, outDir, generator = {}) {
   const fhirDir = join(rawDir, 'fhir');
-  const files = readdirSync(fhirDir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(fhirDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   if (!files.length) throw new Error(`no patient bundles (*.json) in ${fhirDir}`);
   const inputs = files.map((f) => ({
     name: basename(f, '.json'),
@@ -33,7 +35,9 @@ export function splitDirectory(rawDir, outDir, generator = {}) {
     description: 'Demo EHR sandbox data: Synthea patients split between two providers (see sandbox/README.md).',
     splitVersion: SPLIT_VERSION,
     generator,
-    files: Object.fromEntries([GENERAL, CLINIC].map((p) => [p, { file: `${p}.ndjson`, resources: resources[p].length }])),
+    files: Object.fromEntries(
+      [GENERAL, CLINIC].map((p) => [p, { file: `${p}.ndjson`, resources: resources[p].length }]),
+    ),
     patients,
     removedReferences,
   };
@@ -51,7 +55,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const manifest = splitDirectory(values.raw, values.out, values.generator ? JSON.parse(values.generator) : {});
   for (const p of manifest.patients) {
-    console.log(`${p.person.padEnd(34)} general ${String(p.general.resources).padStart(5)}  clinic ${String(p.clinic.resources).padStart(4)}`);
+    console.log(
+      `${p.person.padEnd(34)} general ${String(p.general.resources).padStart(5)}  clinic ${String(p.clinic.resources).padStart(4)}`,
+    );
   }
-  console.log(`general: ${manifest.files.general.resources} resources, clinic: ${manifest.files.clinic.resources} resources`);
+  console.log(
+    `general: ${manifest.files.general.resources} resources, clinic: ${manifest.files.clinic.resources} resources`,
+  );
 }

@@ -10,7 +10,15 @@ import { patientName } from './store.mjs';
 
 /** SMART permissions this read-only server grants: v2 r / s / rs, and v1 read. */
 export const PERMISSIONS = ['rs', 'r', 's', 'read'];
-export const BASE_SCOPES = ['openid', 'fhirUser', 'profile', 'offline_access', 'online_access', 'launch', 'launch/patient'];
+export const BASE_SCOPES = [
+  'openid',
+  'fhirUser',
+  'profile',
+  'offline_access',
+  'online_access',
+  'launch',
+  'launch/patient',
+];
 
 /** Every scope the server recognises; requested scopes outside this list are dropped from the grant. */
 export function smartScopes(types) {
@@ -32,7 +40,17 @@ export function smartScopes(types) {
  * @param {import('./store.mjs').ProviderStore} o.store
  * @param {string[]} o.types resource types for per-type scopes
  */
-export async function createAuthServer({ key, issuer, fhirBase, clientId, redirectUris, corsAllowed, accessTokenTtl, store, types }) {
+export async function createAuthServer({
+  key,
+  issuer,
+  fhirBase,
+  clientId,
+  redirectUris,
+  corsAllowed,
+  accessTokenTtl,
+  store,
+  types,
+}) {
   const scopes = smartScopes(types);
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: `${key}-rs256`, alg: 'RS256', use: 'sig' };
@@ -58,7 +76,8 @@ export async function createAuthServer({ key, issuer, fhirBase, clientId, redire
       launch: null,
       // SMART: `aud` is required and must be the FHIR base URL the app means to talk to.
       aud(ctx, value) {
-        if (!value) throw new errors.InvalidRequest(`missing required parameter 'aud' (the FHIR base URL, ${fhirBase})`);
+        if (!value)
+          throw new errors.InvalidRequest(`missing required parameter 'aud' (the FHIR base URL, ${fhirBase})`);
         if (value !== fhirBase) throw new errors.InvalidRequest(`aud must be this server's FHIR base URL, ${fhirBase}`);
       },
     },
@@ -85,13 +104,19 @@ export async function createAuthServer({ key, issuer, fhirBase, clientId, redire
       return {
         accountId: id,
         async claims() {
-          return { sub: id, fhirUser: `${fhirBase}/Patient/${id}`, name: patientName(patient), birthdate: patient.birthDate };
+          return {
+            sub: id,
+            fhirUser: `${fhirBase}/Patient/${id}`,
+            name: patientName(patient),
+            birthdate: patient.birthDate,
+          };
         },
       };
     },
     // SMART launch context: with launch/patient, the access token carries the patient id...
     async extraTokenClaims(ctx, token) {
-      if (token.kind === 'AccessToken' && token.scope?.split(' ').includes('launch/patient')) return { patient: token.accountId };
+      if (token.kind === 'AccessToken' && token.scope?.split(' ').includes('launch/patient'))
+        return { patient: token.accountId };
       return undefined;
     },
     clientBasedCORS: (ctx, origin) => corsAllowed(origin),

@@ -12,16 +12,52 @@ export const PROVIDERS = [
 ];
 
 const OPTIONS = {
-  'general-port': { type: 'string', env: 'SANDBOX_GENERAL_PORT', help: 'port of Demo General Hospital (4001; 0 = any free port)' },
-  'clinic-port': { type: 'string', env: 'SANDBOX_CLINIC_PORT', help: 'port of Demo Behavioral Health Clinic (4002; 0 = any free port)' },
-  'admin-port': { type: 'string', env: 'SANDBOX_ADMIN_PORT', help: 'port of the admin API for both providers (4000; 0 = any free port)' },
+  'general-port': {
+    type: 'string',
+    env: 'SANDBOX_GENERAL_PORT',
+    help: 'port of Demo General Hospital (4001; 0 = any free port)',
+  },
+  'clinic-port': {
+    type: 'string',
+    env: 'SANDBOX_CLINIC_PORT',
+    help: 'port of Demo Behavioral Health Clinic (4002; 0 = any free port)',
+  },
+  'admin-port': {
+    type: 'string',
+    env: 'SANDBOX_ADMIN_PORT',
+    help: 'port of the admin API for both providers (4000; 0 = any free port)',
+  },
   bind: { type: 'string', env: 'SANDBOX_BIND', help: 'address to listen on (127.0.0.1)' },
-  'public-host': { type: 'string', env: 'SANDBOX_PUBLIC_HOST', help: 'host name in issuer and FHIR base URLs (localhost)' },
-  'redirect-uris': { type: 'string', env: 'SANDBOX_REDIRECT_URIS', help: 'comma-separated registered redirect URIs (http://localhost:8080/)' },
-  'app-origins': { type: 'string', env: 'SANDBOX_APP_ORIGINS', help: 'extra comma-separated origins allowed by CORS (the redirect URIs\' origins always are)' },
-  'client-id': { type: 'string', env: 'SANDBOX_CLIENT_ID', help: 'public client id registered at both providers (phr-app)' },
-  'data-dir': { type: 'string', env: 'SANDBOX_DATA_DIR', help: 'directory with general.ndjson, clinic.ndjson, manifest.json (sandbox/data)' },
-  'access-token-ttl': { type: 'string', env: 'SANDBOX_ACCESS_TOKEN_TTL', help: 'access token lifetime in seconds (3600)' },
+  'public-host': {
+    type: 'string',
+    env: 'SANDBOX_PUBLIC_HOST',
+    help: 'host name in issuer and FHIR base URLs (localhost)',
+  },
+  'redirect-uris': {
+    type: 'string',
+    env: 'SANDBOX_REDIRECT_URIS',
+    help: 'comma-separated registered redirect URIs (http://localhost:8080/)',
+  },
+  'app-origins': {
+    type: 'string',
+    env: 'SANDBOX_APP_ORIGINS',
+    help: "extra comma-separated origins allowed by CORS (the redirect URIs' origins always are)",
+  },
+  'client-id': {
+    type: 'string',
+    env: 'SANDBOX_CLIENT_ID',
+    help: 'public client id registered at both providers (phr-app)',
+  },
+  'data-dir': {
+    type: 'string',
+    env: 'SANDBOX_DATA_DIR',
+    help: 'directory with general.ndjson, clinic.ndjson, manifest.json (sandbox/data)',
+  },
+  'access-token-ttl': {
+    type: 'string',
+    env: 'SANDBOX_ACCESS_TOKEN_TTL',
+    help: 'access token lifetime in seconds (3600)',
+  },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -70,7 +106,10 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env) {
     if (u.hash) throw new Error(`redirect URI "${uri}" must not have a fragment`);
   }
   const appOrigins = [
-    ...new Set([...redirectUris.map((u) => new URL(u).origin), ...list(get('app-origins'), '').map((o) => new URL(o).origin)]),
+    ...new Set([
+      ...redirectUris.map((u) => new URL(u).origin),
+      ...list(get('app-origins'), '').map((o) => new URL(o).origin),
+    ]),
   ];
   const ttl = Number(get('access-token-ttl') ?? 3600);
   if (!Number.isInteger(ttl) || ttl < 1) throw new Error(`access token TTL must be a positive whole number of seconds`);

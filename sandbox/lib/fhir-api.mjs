@@ -9,7 +9,18 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 1000;
 /** Search controls accepted besides the type's search parameters (_format/_pretty are ignored). */
-const CONTROL_PARAMS = new Set(['_count', '_offset', '_sort', '_include', '_revinclude', '_summary', '_total', '_elements', '_format', '_pretty']);
+const CONTROL_PARAMS = new Set([
+  '_count',
+  '_offset',
+  '_sort',
+  '_include',
+  '_revinclude',
+  '_summary',
+  '_total',
+  '_elements',
+  '_format',
+  '_pretty',
+]);
 
 export function operationOutcome(code, diagnostics, severity = 'error') {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
@@ -53,7 +64,8 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
         'Access-Control-Allow-Origin': open ? '*' : origin,
         'Access-Control-Allow-Methods': 'GET, OPTIONS',
         'Access-Control-Allow-Headers': 'Authorization, Accept, Content-Type, Prefer, If-None-Match, If-Modified-Since',
-        'Access-Control-Expose-Headers': 'ETag, Last-Modified, Location, Content-Location, WWW-Authenticate, Retry-After',
+        'Access-Control-Expose-Headers':
+          'ETag, Last-Modified, Location, Content-Location, WWW-Authenticate, Retry-After',
         'Access-Control-Max-Age': '600',
       });
     }
@@ -64,7 +76,14 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
   router.use(async (req, res, next) => {
     if (knobs.down === '503') {
       res.set('Retry-After', '1');
-      return sendJson(res, 503, operationOutcome('transient', 'The FHIR server is down for maintenance (sandbox misbehaviour "down"). Try again later.'));
+      return sendJson(
+        res,
+        503,
+        operationOutcome(
+          'transient',
+          'The FHIR server is down for maintenance (sandbox misbehaviour "down"). Try again later.',
+        ),
+      );
     }
     const type = /^\/([A-Z][A-Za-z]+)(?:[/?]|$)/.exec(req.path)?.[1];
     const ms = knobs.delayFor(type);
@@ -89,8 +108,20 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
     const token = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const at = token ? await provider.AccessToken.find(token) : undefined;
     if (!at || at.isExpired) {
-      res.set('WWW-Authenticate', `Bearer realm="fhir", error="invalid_token", error_description="${token ? 'the access token is invalid or expired' : 'no access token'}"`);
-      sendJson(res, 401, operationOutcome('login', token ? 'The access token is invalid or has expired. Refresh it or sign in again.' : 'This request needs an access token (Authorization: Bearer ...).'));
+      res.set(
+        'WWW-Authenticate',
+        `Bearer realm="fhir", error="invalid_token", error_description="${token ? 'the access token is invalid or expired' : 'no access token'}"`,
+      );
+      sendJson(
+        res,
+        401,
+        operationOutcome(
+          'login',
+          token
+            ? 'The access token is invalid or has expired. Refresh it or sign in again.'
+            : 'This request needs an access token (Authorization: Bearer ...).',
+        ),
+      );
       return null;
     }
     if (!store.patients.has(at.accountId)) {
@@ -107,20 +138,43 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
       res.set('Allow', 'GET');
       return sendJson(res, 405, operationOutcome('not-supported', 'This sandbox is read-only: only GET is supported.'));
     }
-    const m = /^\/([A-Z][A-Za-z]+)(?:\/([A-Za-z0-9\-.]{1,64})(?:\/(_history)(?:\/([A-Za-z0-9\-.]{1,64}))?)?)?$/.exec(req.path);
+    const m = /^\/([A-Z][A-Za-z]+)(?:\/([A-Za-z0-9\-.]{1,64})(?:\/(_history)(?:\/([A-Za-z0-9\-.]{1,64}))?)?)?$/.exec(
+      req.path,
+    );
     if (!m) {
-      return sendJson(res, 400, operationOutcome('not-supported', `Not supported here: ${req.path}. Use [type], [type]/[id], [type]/[id]/_history[/vid].`));
+      return sendJson(
+        res,
+        400,
+        operationOutcome(
+          'not-supported',
+          `Not supported here: ${req.path}. Use [type], [type]/[id], [type]/[id]/_history[/vid].`,
+        ),
+      );
     }
     const [, type, id, history, vid] = m;
     if (!globalSchema.types[type]?.searchParams || type === 'Resource' || type === 'DomainResource') {
       return sendJson(res, 404, operationOutcome('not-supported', `Unknown resource type ${type}.`));
     }
     if (!store.isCompartmentType(type) && !SHARED_TYPES.has(type)) {
-      return sendJson(res, 403, operationOutcome('forbidden', `${type} is not in the patient compartment; a patient's token can read its own records and the ${[...SHARED_TYPES].join(', ')} they refer to.`));
+      return sendJson(
+        res,
+        403,
+        operationOutcome(
+          'forbidden',
+          `${type} is not in the patient compartment; a patient's token can read its own records and the ${[...SHARED_TYPES].join(', ')} they refer to.`,
+        ),
+      );
     }
     const interaction = id ? 'r' : 's';
     if (!scopeAllows(auth.scopes, type, interaction)) {
-      return sendJson(res, 403, operationOutcome('forbidden', `The granted scopes (${auth.scopes.join(' ')}) do not allow ${interaction === 'r' ? 'reading' : 'searching'} ${type}.`));
+      return sendJson(
+        res,
+        403,
+        operationOutcome(
+          'forbidden',
+          `The granted scopes (${auth.scopes.join(' ')}) do not allow ${interaction === 'r' ? 'reading' : 'searching'} ${type}.`,
+        ),
+      );
     }
     const rawQuery = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     const search = id ? null : parseSearch(type, rawQuery);
@@ -143,7 +197,8 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
         body = store.present(current.resource);
       } else {
         const h = await store.request('GET', vid ? `/${type}/${id}/_history/${vid}` : `/${type}/${id}/_history`);
-        if (!h.resource) return sendJson(res, 404, operationOutcome('not-found', `${req.path} is not known to this server.`));
+        if (!h.resource)
+          return sendJson(res, 404, operationOutcome('not-found', `${req.path} is not known to this server.`));
         body = h.resource;
         if (body.resourceType === 'Bundle') {
           for (const e of body.entry ?? []) {
@@ -153,13 +208,17 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
         } else store.present(body);
       }
       if (body.meta?.versionId && body.resourceType === type) res.set('ETag', `W/"${body.meta.versionId}"`);
-      if (body.meta?.lastUpdated && body.resourceType === type) res.set('Last-Modified', new Date(body.meta.lastUpdated).toUTCString());
+      if (body.meta?.lastUpdated && body.resourceType === type)
+        res.set('Last-Modified', new Date(body.meta.lastUpdated).toUTCString());
     }
 
     const malformed = status === 200 ? knobs.takeMalformed(type) : null;
     if (malformed?.kind === 'truncated') {
       const text = JSON.stringify(body);
-      return res.status(200).type(FHIR_JSON).send(text.slice(0, Math.floor(text.length / 2)));
+      return res
+        .status(200)
+        .type(FHIR_JSON)
+        .send(text.slice(0, Math.floor(text.length / 2)));
     }
     if (malformed?.kind === 'wrongType') {
       if (body.resourceType === 'Bundle') for (const e of body.entry ?? []) e.resource.resourceType = malformed.as;
@@ -178,7 +237,8 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
     for (const [name, value] of params) {
       if (name === '_count') {
         count = Number(value);
-        if (!/^\d+$/.test(value) || count > MAX_PAGE_SIZE) return { error: `_count must be a whole number from 0 to ${MAX_PAGE_SIZE}, not "${value}".` };
+        if (!/^\d+$/.test(value) || count > MAX_PAGE_SIZE)
+          return { error: `_count must be a whole number from 0 to ${MAX_PAGE_SIZE}, not "${value}".` };
         continue;
       }
       if (name === '_offset') {
@@ -189,11 +249,13 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
       if (name === '_format' || name === '_pretty') continue;
       if (name === '_sort') {
         for (const key of value.split(',')) {
-          if (!known[key.replace(/^-/, '')]) return { error: `Cannot sort ${type} by "${key}": not a search parameter of ${type}.` };
+          if (!known[key.replace(/^-/, '')])
+            return { error: `Cannot sort ${type} by "${key}": not a search parameter of ${type}.` };
         }
       } else if (!CONTROL_PARAMS.has(name)) {
         const code = name.split(':')[0].split('.')[0];
-        if (!known[code] || code === '_compartment') return { error: `Unknown search parameter "${name}" for ${type}.` };
+        if (!known[code] || code === '_compartment')
+          return { error: `Unknown search parameter "${name}" for ${type}.` };
       }
       forward.append(name, value);
     }
@@ -207,7 +269,11 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
     if (offset) q.set('_offset', String(offset));
     if (store.isCompartmentType(type)) q.append('_compartment', `Patient/${patient}`);
     const { outcome, resource } = await store.request('GET', `/${type}?${q}`);
-    if (!resource) return operationOutcome(outcome.issue?.[0]?.code ?? 'invalid', outcome.issue?.[0]?.details?.text ?? 'The search failed.');
+    if (!resource)
+      return operationOutcome(
+        outcome.issue?.[0]?.code ?? 'invalid',
+        outcome.issue?.[0]?.details?.text ?? 'The search failed.',
+      );
     const base = fhirBase();
     // Entries: `_include`d resources of other patients are dropped (matches are compartment-filtered already).
     resource.entry = (resource.entry ?? []).filter((e) => store.visibleTo(e.resource, patient));
@@ -232,16 +298,29 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
       if (offset > 0) resource.link.push({ relation: 'previous', url: link(Math.max(0, offset - count)) });
       if (offset + count < total) resource.link.push({ relation: 'next', url: link(offset + count) });
     }
-    return { resourceType: 'Bundle', type: 'searchset', total, link: resource.link, ...(resource.entry ? { entry: resource.entry } : {}) };
+    return {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total,
+      link: resource.link,
+      ...(resource.entry ? { entry: resource.entry } : {}),
+    };
   }
 
   function sendFailure(res, failure) {
     if (failure.body === 'html') {
-      return res.status(failure.status).type('text/html').send(`<html><body><h1>${failure.status}</h1><p>Upstream error</p></body></html>`);
+      return res
+        .status(failure.status)
+        .type('text/html')
+        .send(`<html><body><h1>${failure.status}</h1><p>Upstream error</p></body></html>`);
     }
     if (failure.body === 'empty') return res.status(failure.status).end();
     if (failure.status === 503 || failure.status === 429) res.set('Retry-After', '1');
-    return sendJson(res, failure.status, operationOutcome('exception', `Sandbox misbehaviour: this request fails with ${failure.status}.`));
+    return sendJson(
+      res,
+      failure.status,
+      operationOutcome('exception', `Sandbox misbehaviour: this request fails with ${failure.status}.`),
+    );
   }
 
   return router;

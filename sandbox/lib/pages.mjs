@@ -3,7 +3,10 @@
 // #login-cancel; #consent-form, #allow, #deny, #scope-list > li[data-scope].
 
 const esc = (s) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 
 const STYLE = `
 body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b1f23}
@@ -15,7 +18,7 @@ label{cursor:pointer} .born{color:#555;font-size:.9em}
 button{font:inherit;padding:.5rem 1.25rem;border-radius:6px;border:1px solid #0b5;cursor:pointer;margin-right:.5rem}
 .primary{background:#0a7c3a;color:#fff;border-color:#0a7c3a} .secondary{background:#fff;color:#1b1f23;border-color:#888}
 .error{background:#fde8e8;border:1px solid #c00;padding:.5rem;border-radius:4px}
-.scopes li{list-style:disc;margin-left:1.25rem} .note{color:#555;font-size:.9em}`;
+.scopes li{list-style:disc;margin-left:1.25rem} .note{color:#555;font-size:.9em} form{margin-top:1rem}`;
 
 function page(title, body) {
   return `<!doctype html>
@@ -30,7 +33,9 @@ function page(title, body) {
 export function loginPage({ uid, providerName, clientId, patients, error }) {
   const items = patients
     .map(
-      (p) => `<li><input type="radio" name="patient" id="patient-${esc(p.id)}" value="${esc(p.id)}" data-patient-id="${esc(p.id)}" data-patient-name="${esc(p.name)}" required>
+      (
+        p,
+      ) => `<li><input type="radio" name="patient" id="patient-${esc(p.id)}" value="${esc(p.id)}" data-patient-id="${esc(p.id)}" data-patient-name="${esc(p.name)}" required>
 <label for="patient-${esc(p.id)}">${esc(p.name)} <span class="born">born ${esc(p.birthDate ?? 'unknown')}</span></label></li>`,
     )
     .join('\n');
@@ -77,7 +82,9 @@ export function describeScope(scope) {
  * @param {{ uid: string, providerName: string, clientId: string, patientName: string, scopes: string[] }} o
  */
 export function consentPage({ uid, providerName, clientId, patientName, scopes }) {
-  const items = scopes.map((s) => `<li data-scope="${esc(s)}">${esc(describeScope(s))} <code>${esc(s)}</code></li>`).join('\n');
+  const items = scopes
+    .map((s) => `<li data-scope="${esc(s)}">${esc(describeScope(s))} <code>${esc(s)}</code></li>`)
+    .join('\n');
   return page(
     `Allow access? – ${providerName}`,
     `<h1>Allow access?</h1><p class="org">${esc(providerName)} (demo sandbox)</p>

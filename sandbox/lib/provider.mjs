@@ -47,7 +47,9 @@ export class Listener {
       server.keepAliveTimeout = 5000;
       server.once('error', (err) => {
         if (err.code === 'EADDRINUSE') {
-          reject(new Error(`port ${this.port} is already in use (${this.label}); stop what uses it or choose another port`));
+          reject(
+            new Error(`port ${this.port} is already in use (${this.label}); stop what uses it or choose another port`),
+          );
         } else reject(err);
       });
       server.listen(this.port, this.bind, () => {
@@ -127,7 +129,18 @@ export async function createProvider({ info, listener, store, config }) {
     response_types_supported: ['code'],
     token_endpoint_auth_methods_supported: ['none'],
     code_challenge_methods_supported: ['S256'],
-    scopes_supported: ['openid', 'fhirUser', 'profile', 'launch/patient', 'offline_access', 'online_access', 'patient/*.rs', 'patient/*.read', 'user/*.rs', 'user/*.read'],
+    scopes_supported: [
+      'openid',
+      'fhirUser',
+      'profile',
+      'launch/patient',
+      'offline_access',
+      'online_access',
+      'patient/*.rs',
+      'patient/*.read',
+      'user/*.rs',
+      'user/*.read',
+    ],
     capabilities: SMART_CAPABILITIES,
   });
 
@@ -146,7 +159,13 @@ export async function createProvider({ info, listener, store, config }) {
         mode: 'server',
         security: {
           cors: true,
-          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          service: [
+            {
+              coding: [
+                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' },
+              ],
+            },
+          ],
           extension: [
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
@@ -176,9 +195,11 @@ export async function createProvider({ info, listener, store, config }) {
   app.set('etag', false);
 
   app.get('/', (req, res) => {
-    res.type('text/plain').send(
-      `${info.name} (demo EHR sandbox)\nFHIR base: ${fhirBase}\nSMART configuration: ${fhirBase}/.well-known/smart-configuration\nIssuer: ${issuer}\nClient id: ${config.clientId}\nRedirect URIs: ${config.redirectUris.join(' ')}\n`,
-    );
+    res
+      .type('text/plain')
+      .send(
+        `${info.name} (demo EHR sandbox)\nFHIR base: ${fhirBase}\nSMART configuration: ${fhirBase}/.well-known/smart-configuration\nIssuer: ${issuer}\nClient id: ${config.clientId}\nRedirect URIs: ${config.redirectUris.join(' ')}\n`,
+      );
   });
 
   // Admin API (loopback only).
@@ -203,9 +224,16 @@ export async function createProvider({ info, listener, store, config }) {
   // The interaction pages.
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const patientsForLogin = () =>
-    [...store.patients.values()].map((p) => ({ id: p.id, name: patientName(p), birthDate: p.birthDate })).sort((a, b) => a.name.localeCompare(b.name));
+    [...store.patients.values()]
+      .map((p) => ({ id: p.id, name: patientName(p), birthDate: p.birthDate }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   const deny = (req, res, description) =>
-    provider.interactionFinished(req, res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+    provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: description },
+      { mergeWithLastSubmission: false },
+    );
 
   app.get('/interaction/:uid', async (req, res, next) => {
     try {
@@ -213,14 +241,33 @@ export async function createProvider({ info, listener, store, config }) {
       if (knobs.takeDeny()) return await deny(req, res, 'The patient denied access (sandbox misbehaviour "deny").');
       res.set('Cache-Control', 'no-store');
       if (details.prompt.name === 'login') {
-        return res.type('html').send(loginPage({ uid: details.uid, providerName: info.name, clientId: details.params.client_id, patients: patientsForLogin() }));
+        return res
+          .type('html')
+          .send(
+            loginPage({
+              uid: details.uid,
+              providerName: info.name,
+              clientId: details.params.client_id,
+              patients: patientsForLogin(),
+            }),
+          );
       }
       if (details.prompt.name === 'consent') {
         const patient = store.patients.get(details.session?.accountId);
-        const scopes = String(details.params.scope ?? '').split(' ').filter((s) => auth.scopes.includes(s));
-        return res.type('html').send(
-          consentPage({ uid: details.uid, providerName: info.name, clientId: details.params.client_id, patientName: patient ? patientName(patient) : details.session?.accountId, scopes }),
-        );
+        const scopes = String(details.params.scope ?? '')
+          .split(' ')
+          .filter((s) => auth.scopes.includes(s));
+        return res
+          .type('html')
+          .send(
+            consentPage({
+              uid: details.uid,
+              providerName: info.name,
+              clientId: details.params.client_id,
+              patientName: patient ? patientName(patient) : details.session?.accountId,
+              scopes,
+            }),
+          );
       }
       return res.status(400).type('text/plain').send(`unexpected interaction prompt ${details.prompt.name}`);
     } catch (err) {
@@ -234,9 +281,18 @@ export async function createProvider({ info, listener, store, config }) {
       if (req.body?.cancel) return await deny(req, res, 'The patient cancelled the sign-in.');
       const id = String(req.body?.patient ?? '');
       if (!store.patients.has(id)) {
-        return res.status(400).type('html').send(
-          loginPage({ uid: details.uid, providerName: info.name, clientId: details.params.client_id, patients: patientsForLogin(), error: 'Choose one of the patients below.' }),
-        );
+        return res
+          .status(400)
+          .type('html')
+          .send(
+            loginPage({
+              uid: details.uid,
+              providerName: info.name,
+              clientId: details.params.client_id,
+              patients: patientsForLogin(),
+              error: 'Choose one of the patients below.',
+            }),
+          );
       }
       await provider.interactionFinished(req, res, { login: { accountId: id } }, { mergeWithLastSubmission: false });
     } catch (err) {
@@ -255,7 +311,12 @@ export async function createProvider({ info, listener, store, config }) {
       if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
       if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
       // Forced prompt=consent: the scopes may all be granted already; grant what was asked either way.
-      grant.addOIDCScope(String(params.scope ?? '').split(' ').filter((s) => auth.scopes.includes(s)).join(' '));
+      grant.addOIDCScope(
+        String(params.scope ?? '')
+          .split(' ')
+          .filter((s) => auth.scopes.includes(s))
+          .join(' '),
+      );
       const grantId = await grant.save();
       await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     } catch (err) {
@@ -264,7 +325,18 @@ export async function createProvider({ info, listener, store, config }) {
   });
 
   app.use('/oidc', provider.callback());
-  app.use('/fhir', fhirRouter({ store, provider, knobs, corsAllowed, fhirBase: () => fhirBase, smartConfiguration, capabilityStatement }));
+  app.use(
+    '/fhir',
+    fhirRouter({
+      store,
+      provider,
+      knobs,
+      corsAllowed,
+      fhirBase: () => fhirBase,
+      smartConfiguration,
+      capabilityStatement,
+    }),
+  );
 
   app.use((req, res) => res.status(404).type('text/plain').send(`Not found: ${req.path}\n`));
   // eslint-disable-next-line no-unused-vars
@@ -273,9 +345,15 @@ export async function createProvider({ info, listener, store, config }) {
     if (status >= 500) console.error(`[${info.key}] ${req.method} ${req.originalUrl}:`, err);
     if (res.headersSent) return;
     if (req.path.startsWith('/fhir')) {
-      res.status(status).type('application/fhir+json').send(JSON.stringify(operationOutcome('exception', err.message)));
+      res
+        .status(status)
+        .type('application/fhir+json')
+        .send(JSON.stringify(operationOutcome('exception', err.message)));
     } else {
-      res.status(status).type('text/plain').send(`${err.error ?? 'error'}: ${err.error_description ?? err.message}\n`);
+      res
+        .status(status)
+        .type('text/plain')
+        .send(`${err.error ?? 'error'}: ${err.error_description ?? err.message}\n`);
     }
   });
 
@@ -287,7 +365,8 @@ export async function createProvider({ info, listener, store, config }) {
 export function adminRouter(p) {
   const router = express.Router();
   router.use((req, res, next) => {
-    if (!isLoopback(req.socket.remoteAddress)) return res.status(403).json({ error: 'the sandbox admin API only answers loopback clients' });
+    if (!isLoopback(req.socket.remoteAddress))
+      return res.status(403).json({ error: 'the sandbox admin API only answers loopback clients' });
     next();
   });
   const body = express.text({ type: () => true, limit: '20mb' });
@@ -309,33 +388,60 @@ export function adminRouter(p) {
 
   router.get('/ready', (req, res) => res.json({ ready: true, provider: p.info.key }));
   router.get('/info', (req, res) => res.json({ key: p.info.key, name: p.info.name, ...p.urls }));
-  router.get('/patients', wrap(async (req, res) => res.json(await p.store.patientList())));
-  router.get('/counts', wrap(async (req, res) => {
-    const patient = String(req.query.patient ?? '');
-    if (!patient) return res.status(400).json({ error: 'give the patient id: /_sandbox/counts?patient=<id>' });
-    if (!p.store.patients.has(patient)) return res.status(404).json({ error: `no patient ${patient} at ${p.info.name}` });
-    res.json({ provider: p.info.key, patient, ...(await p.store.counts(patient)) });
-  }));
+  router.get(
+    '/patients',
+    wrap(async (req, res) => res.json(await p.store.patientList())),
+  );
+  router.get(
+    '/counts',
+    wrap(async (req, res) => {
+      const patient = String(req.query.patient ?? '');
+      if (!patient) return res.status(400).json({ error: 'give the patient id: /_sandbox/counts?patient=<id>' });
+      if (!p.store.patients.has(patient))
+        return res.status(404).json({ error: `no patient ${patient} at ${p.info.name}` });
+      res.json({ provider: p.info.key, patient, ...(await p.store.counts(patient)) });
+    }),
+  );
   router.get('/misbehave', (req, res) => res.json(p.knobs.snapshot()));
-  router.post('/misbehave', body, wrap(async (req, res) => {
-    const { expireTokens } = p.knobs.apply(json(req));
-    const expired = expireTokens ? await p.auth.expireAllAccessTokens() : 0;
-    await applyDown(p, res, () => res.json({ knobs: p.knobs.snapshot(), ...(expireTokens ? { expiredAccessTokens: expired } : {}) }));
-  }));
-  router.post('/reset', wrap(async (req, res) => {
-    p.knobs.reset();
-    await p.store.reset();
-    await applyDown(p, res, () => res.json({ knobs: p.knobs.snapshot() }));
-  }));
-  router.post('/resources', body, wrap(async (req, res) => {
-    let stored;
-    try {
-      stored = await p.store.upsert(req.body ?? '');
-    } catch (err) {
-      throw new KnobError(err.message);
-    }
-    res.status(201).json({ resourceType: stored.resourceType, id: stored.id, versionId: stored.meta.versionId, lastUpdated: stored.meta.lastUpdated });
-  }));
+  router.post(
+    '/misbehave',
+    body,
+    wrap(async (req, res) => {
+      const { expireTokens } = p.knobs.apply(json(req));
+      const expired = expireTokens ? await p.auth.expireAllAccessTokens() : 0;
+      await applyDown(p, res, () =>
+        res.json({ knobs: p.knobs.snapshot(), ...(expireTokens ? { expiredAccessTokens: expired } : {}) }),
+      );
+    }),
+  );
+  router.post(
+    '/reset',
+    wrap(async (req, res) => {
+      p.knobs.reset();
+      await p.store.reset();
+      await applyDown(p, res, () => res.json({ knobs: p.knobs.snapshot() }));
+    }),
+  );
+  router.post(
+    '/resources',
+    body,
+    wrap(async (req, res) => {
+      let stored;
+      try {
+        stored = await p.store.upsert(req.body ?? '');
+      } catch (err) {
+        throw new KnobError(err.message);
+      }
+      res
+        .status(201)
+        .json({
+          resourceType: stored.resourceType,
+          id: stored.id,
+          versionId: stored.meta.versionId,
+          lastUpdated: stored.meta.lastUpdated,
+        });
+    }),
+  );
   return router;
 }
 

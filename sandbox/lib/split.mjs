@@ -106,7 +106,8 @@ export function uuidV5(name, namespace = '6f2d7c3e-8a51-4b0e-9c1a-5e0b7d4c2a19')
 
 const codings = (cc) => (Array.isArray(cc) ? cc : cc ? [cc] : []).flatMap((c) => c?.coding ?? []);
 const hasCode = (cc, system, set) => codings(cc).some((c) => c.system === system && set.has(c.code));
-const refsOf = (value) => (Array.isArray(value) ? value : value ? [value] : []).map((r) => r?.reference).filter(Boolean);
+const refsOf = (value) =>
+  (Array.isArray(value) ? value : value ? [value] : []).map((r) => r?.reference).filter(Boolean);
 
 /** Every `reference` string anywhere inside a value. */
 function allReferences(node, out = []) {
@@ -121,11 +122,15 @@ function allReferences(node, out = []) {
 }
 
 function isBhEncounter(r) {
-  const types = codings(r.type).filter((c) => c.system === SNOMED).map((c) => c.code);
+  const types = codings(r.type)
+    .filter((c) => c.system === SNOMED)
+    .map((c) => c.code);
   if (types.some((t) => BH_ONLY_VISIT_TYPES.has(t))) return true;
   const reasons = (r.reasonCode ?? []).flatMap((rc) => [
     (rc.text ?? '').toLowerCase(),
-    ...codings(rc).filter((c) => c.system === SNOMED && BH_CONDITION_CODES.has(c.code)).map(() => 'coded'),
+    ...codings(rc)
+      .filter((c) => c.system === SNOMED && BH_CONDITION_CODES.has(c.code))
+      .map(() => 'coded'),
   ]);
   const bhReason = reasons.some((x) => BH_VISIT_REASONS.has(x) || x === 'coded');
   return bhReason && types.some((t) => BH_VISIT_TYPES.has(t));
@@ -167,18 +172,20 @@ export function classifyBehavioralHealth(byUrl) {
       case 'MedicationRequest':
       case 'MedicationAdministration': {
         const reasons = refsOf(r.reasonReference);
-        if (reasons.length ? reasons.some((x) => bhConditions.has(x)) : BH_DRUG_PATTERN.test(medicationText(r))) bh.add(url);
+        if (reasons.length ? reasons.some((x) => bhConditions.has(x)) : BH_DRUG_PATTERN.test(medicationText(r)))
+          bh.add(url);
         break;
       }
       case 'CarePlan':
-        if (hasCode(r.category, SNOMED, BH_CAREPLAN_CODES) || refsOf(r.addresses).some((x) => bhConditions.has(x))) bh.add(url);
+        if (hasCode(r.category, SNOMED, BH_CAREPLAN_CODES) || refsOf(r.addresses).some((x) => bhConditions.has(x)))
+          bh.add(url);
         break;
       default:
     }
   }
   // Closure (rule 2).
   const bhEncounters = () => new Set([...bh].filter((u) => byUrl.get(u)?.resourceType === 'Encounter'));
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const add = (url) => {
       if (url && byUrl.has(url) && !bh.has(url)) {
@@ -188,7 +195,8 @@ export function classifyBehavioralHealth(byUrl) {
     };
     const encounters = bhEncounters();
     for (const [url, r] of byUrl) {
-      if (DROPPED_TYPES.has(r.resourceType) || r.resourceType === 'Provenance' || SHARED_TYPES.has(r.resourceType)) continue;
+      if (DROPPED_TYPES.has(r.resourceType) || r.resourceType === 'Provenance' || SHARED_TYPES.has(r.resourceType))
+        continue;
       if (r.resourceType === 'Patient') continue;
       if (!bh.has(url) && allReferences(r).some((x) => encounters.has(x))) add(url);
       if (r.resourceType === 'DiagnosticReport') {
@@ -282,7 +290,9 @@ export function splitPopulation(inputs) {
       .filter(([url, r]) => r.resourceType === 'Immunization' && holds[GENERAL].has(url))
       .sort(([, a], [, b]) => (dateOf(b) < dateOf(a) ? -1 : dateOf(b) > dateOf(a) ? 1 : 0))
       .slice(0, 2);
-    const allergies = [...byUrl].filter(([url, r]) => r.resourceType === 'AllergyIntolerance' && holds[GENERAL].has(url));
+    const allergies = [...byUrl].filter(
+      ([url, r]) => r.resourceType === 'AllergyIntolerance' && holds[GENERAL].has(url),
+    );
     for (const [url, r] of [...immunizations, ...allergies]) {
       holds[CLINIC].set(url, clinicId(`copy/${r.id}`));
       copies.add(url);
@@ -320,7 +330,11 @@ export function splitPopulation(inputs) {
     const summary = { person: name, name: displayName(patient), birthDate: patient.birthDate, gender: patient.gender };
     for (const provider of [GENERAL, CLINIC]) {
       const map = holds[provider];
-      if (provenanceUrl) map.set(provenanceUrl, provider === GENERAL ? byUrl.get(provenanceUrl).id : clinicId(byUrl.get(provenanceUrl).id));
+      if (provenanceUrl)
+        map.set(
+          provenanceUrl,
+          provider === GENERAL ? byUrl.get(provenanceUrl).id : clinicId(byUrl.get(provenanceUrl).id),
+        );
       const resolve = (ref) => {
         const id = map.get(ref);
         return id ? `${byUrl.get(ref).resourceType}/${id}` : undefined;
@@ -360,7 +374,9 @@ export function splitPopulation(inputs) {
       .filter((r) => r.resourceType === 'MedicationRequest')
       .map((r) => medicationText(r))
       .filter((v, i, a) => a.indexOf(v) === i);
-    summary.sharedFacts = [...copies].map((u) => byUrl.get(u)).map((r) => `${r.resourceType}: ${codings(r.vaccineCode ?? r.code)[0]?.display ?? ''}`);
+    summary.sharedFacts = [...copies]
+      .map((u) => byUrl.get(u))
+      .map((r) => `${r.resourceType}: ${codings(r.vaccineCode ?? r.code)[0]?.display ?? ''}`);
     patients.push(summary);
   }
   return { resources, patients, removedReferences };
@@ -377,7 +393,8 @@ function providerPatient(p, provider) {
     .filter((i) => provider === GENERAL || i.system !== 'https://github.com/TIET-AI/tietai-synthea')
     .map((i) => {
       if (i.system !== SYNTHEA_MRN_SYSTEM) return i;
-      const value = provider === GENERAL ? i.value : `BH-${createHash('sha256').update(p.id).digest('hex').slice(0, 8)}`;
+      const value =
+        provider === GENERAL ? i.value : `BH-${createHash('sha256').update(p.id).digest('hex').slice(0, 8)}`;
       return { ...i, system: PROVIDER_IDENTIFIER_SYSTEMS[provider], value };
     });
   return { ...p, identifier };

@@ -83,8 +83,19 @@ export class ProviderStore {
         const line = text.slice(start, end).trim();
         start = end + 1;
         if (!line) continue;
-        const { value, decimals } = parseWithDecimals(line);
-        await this.#put(value, decimals, { seeded: true });
+        let parsed;
+        try {
+          parsed = parseWithDecimals(line);
+        } catch (err) {
+          throw new Error(`${file}, resource ${n + 1}: not valid JSON (${err.message})`);
+        }
+        try {
+          await this.#put(parsed.value, parsed.decimals, { seeded: true });
+        } catch (err) {
+          throw new Error(
+            `${file}, resource ${n + 1} (${parsed.value?.resourceType}/${parsed.value?.id}): ${err.message}`,
+          );
+        }
         n++;
       }
     });
@@ -122,7 +133,8 @@ export class ProviderStore {
     if (!value || typeof value !== 'object' || typeof value.resourceType !== 'string') {
       throw new Error('the body must be a FHIR resource (a JSON object with a resourceType)');
     }
-    if (!globalSchema.types[value.resourceType]?.searchParams) throw new Error(`unknown resource type ${value.resourceType}`);
+    if (!globalSchema.types[value.resourceType]?.searchParams)
+      throw new Error(`unknown resource type ${value.resourceType}`);
     const id = value.id ?? this.repo.generateId();
     const key = `${value.resourceType}/${id}`;
     let previous = null;
@@ -131,7 +143,8 @@ export class ProviderStore {
     } catch {
       previous = null;
     }
-    if (!this.changes.has(key)) this.changes.set(key, previous ? { resource: previous, decimals: this.decimals.get(key) } : null);
+    if (!this.changes.has(key))
+      this.changes.set(key, previous ? { resource: previous, decimals: this.decimals.get(key) } : null);
     const meta = { ...(value.meta ?? {}) };
     delete meta.versionId;
     delete meta.lastUpdated;

@@ -34,10 +34,18 @@ export function startSandbox({ dataDir, args = [], env = {} }) {
     NODE,
     [
       join(SANDBOX_DIR, 'server.mjs'),
-      '--general-port', '0', '--clinic-port', '0', '--admin-port', '0',
-      '--public-host', '127.0.0.1',
-      '--redirect-uris', `${REDIRECT_URI},${SUBPATH_REDIRECT_URI}`,
-      '--data-dir', dataDir,
+      '--general-port',
+      '0',
+      '--clinic-port',
+      '0',
+      '--admin-port',
+      '0',
+      '--public-host',
+      '127.0.0.1',
+      '--redirect-uris',
+      `${REDIRECT_URI},${SUBPATH_REDIRECT_URI}`,
+      '--data-dir',
+      dataDir,
       ...args,
     ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -122,20 +130,30 @@ export const formBody = (obj) => new URLSearchParams(obj).toString();
  * Runs the authorization request through the sandbox's pages until it redirects to the app.
  * @returns {Promise<{ location: URL, code?: string, state?: string, error?: string, pages: string[] }>}
  */
-export async function authorize(provider, {
-  patient,
-  scope = 'launch/patient openid fhirUser patient/*.rs offline_access',
-  redirectUri = REDIRECT_URI,
-  clientId = CLIENT_ID,
-  aud = provider.fhirBase,
-  challenge,
-  method = 'S256',
-  state = b64url(randomBytes(12)),
-  decision = 'allow',
-  extra = {},
-} = {}) {
+export async function authorize(
+  provider,
+  {
+    patient,
+    scope = 'launch/patient openid fhirUser patient/*.rs offline_access',
+    redirectUri = REDIRECT_URI,
+    clientId = CLIENT_ID,
+    aud = provider.fhirBase,
+    challenge,
+    method = 'S256',
+    state = b64url(randomBytes(12)),
+    decision = 'allow',
+    extra = {},
+  } = {},
+) {
   const browser = new Browser();
-  const q = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope, state, ...extra });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    ...extra,
+  });
   if (aud !== null) q.set('aud', aud); // null: leave it out
   if (challenge) {
     q.set('code_challenge', challenge);
@@ -147,7 +165,8 @@ export async function authorize(provider, {
     const res = await browser.fetch(url);
     if (res.status >= 300 && res.status < 400) {
       const location = new URL(res.headers.get('location'), url);
-      if (location.href.startsWith(redirectUri) && !location.pathname.startsWith('/interaction')) return done(location, pages);
+      if (location.href.startsWith(redirectUri) && !location.pathname.startsWith('/interaction'))
+        return done(location, pages);
       url = location.href;
       continue;
     }
@@ -180,7 +199,15 @@ export async function authorize(provider, {
 
   function done(location, pagesSeen) {
     const p = location.searchParams;
-    return { location, code: p.get('code') ?? undefined, state: p.get('state') ?? undefined, error: p.get('error') ?? undefined, errorDescription: p.get('error_description') ?? undefined, iss: p.get('iss') ?? undefined, pages: pagesSeen };
+    return {
+      location,
+      code: p.get('code') ?? undefined,
+      state: p.get('state') ?? undefined,
+      error: p.get('error') ?? undefined,
+      errorDescription: p.get('error_description') ?? undefined,
+      iss: p.get('iss') ?? undefined,
+      pages: pagesSeen,
+    };
   }
 }
 
@@ -200,7 +227,13 @@ export async function launch(provider, patient, options = {}) {
   const redirectUri = options.redirectUri ?? REDIRECT_URI;
   const auth = await authorize(provider, { patient, challenge, redirectUri, ...options });
   if (!auth.code) throw new Error(`no code: ${JSON.stringify(auth)}`);
-  const token = await tokenRequest(provider, { grant_type: 'authorization_code', code: auth.code, redirect_uri: redirectUri, client_id: CLIENT_ID, code_verifier: verifier });
+  const token = await tokenRequest(provider, {
+    grant_type: 'authorization_code',
+    code: auth.code,
+    redirect_uri: redirectUri,
+    client_id: CLIENT_ID,
+    code_verifier: verifier,
+  });
   if (token.status !== 200) throw new Error(`token ${token.status}: ${JSON.stringify(token.body)}`);
   return { ...token.body, auth };
 }
@@ -208,7 +241,14 @@ export async function launch(provider, patient, options = {}) {
 /** GET on the FHIR endpoint with a bearer token. */
 export async function fhirGet(provider, path, token, { origin = APP_ORIGIN, headers = {} } = {}) {
   const url = path.startsWith('http') ? path : `${provider.fhirBase}/${path.replace(/^\//, '')}`;
-  const res = await fetch(url, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(origin ? { origin } : {}), accept: 'application/fhir+json', ...headers } });
+  const res = await fetch(url, {
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(origin ? { origin } : {}),
+      accept: 'application/fhir+json',
+      ...headers,
+    },
+  });
   const text = await res.text();
   let body;
   try {
@@ -234,6 +274,10 @@ export async function searchAll(provider, path, token) {
 
 /** POST JSON to an admin route. */
 export async function adminPost(url, body) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body ?? {}) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
+  });
   return { status: res.status, body: await res.json() };
 }

@@ -2,7 +2,16 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  fixtureData, startSandbox, launch, authorize, pkcePair, tokenRequest, fhirGet, adminPost, APP_ORIGIN, CLIENT_ID,
+  fixtureData,
+  startSandbox,
+  launch,
+  authorize,
+  pkcePair,
+  tokenRequest,
+  fhirGet,
+  adminPost,
+  APP_ORIGIN,
+  CLIENT_ID,
 } from './helpers.mjs';
 import { Misbehaviour, KnobError } from '../lib/misbehave.mjs';
 import { isLoopback } from '../lib/provider.mjs';
@@ -53,7 +62,11 @@ test('expireTokens: current access tokens stop working; refresh tokens still wor
   const expired = await fhirGet(sb.general, 'Condition', t.access_token);
   assert.equal(expired.status, 401);
   assert.match(expired.headers.get('www-authenticate'), /invalid_token/);
-  const refreshed = await tokenRequest(sb.general, { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: CLIENT_ID });
+  const refreshed = await tokenRequest(sb.general, {
+    grant_type: 'refresh_token',
+    refresh_token: t.refresh_token,
+    client_id: CLIENT_ID,
+  });
   assert.equal(refreshed.status, 200);
   assert.equal((await fhirGet(sb.general, 'Condition', refreshed.body.access_token)).status, 200);
 });
@@ -68,7 +81,12 @@ test('fail: a type answers with the given status and an OperationOutcome, N time
   }
   assert.equal((await fhirGet(sb.general, 'Condition', token)).status, 200);
   assert.equal((await fhirGet(sb.general, 'Observation', token)).status, 200, 'other types are unaffected');
-  await misbehave({ fail: [{ type: '*', status: 502, body: 'html' }, { type: 'Observation', status: 429, body: 'empty' }] });
+  await misbehave({
+    fail: [
+      { type: '*', status: 502, body: 'html' },
+      { type: 'Observation', status: 429, body: 'empty' },
+    ],
+  });
   const html = await fhirGet(sb.general, 'Observation', token);
   assert.equal(html.status, 502);
   assert.match(html.headers.get('content-type'), /text\/html/);
@@ -91,14 +109,22 @@ test('failPage: one page of a search fails, the others and a retry succeed', asy
 });
 
 test('malformed: truncated JSON, or resources with a wrong resourceType', async () => {
-  await misbehave({ malformed: [{ type: 'Condition', kind: 'truncated' }, { type: 'Observation', kind: 'wrongType', as: 'Condition' }] });
+  await misbehave({
+    malformed: [
+      { type: 'Condition', kind: 'truncated' },
+      { type: 'Observation', kind: 'wrongType', as: 'Condition' },
+    ],
+  });
   const truncated = await fhirGet(sb.general, 'Condition', token);
   assert.equal(truncated.status, 200);
   assert.match(truncated.headers.get('content-type'), /application\/fhir\+json/);
   assert.throws(() => JSON.parse(truncated.text), SyntaxError);
   const wrong = await fhirGet(sb.general, 'Observation?_count=3', token);
   assert.equal(wrong.body.resourceType, 'Bundle');
-  assert.deepEqual(wrong.body.entry.map((e) => e.resource.resourceType), ['Condition', 'Condition', 'Condition']);
+  assert.deepEqual(
+    wrong.body.entry.map((e) => e.resource.resourceType),
+    ['Condition', 'Condition', 'Condition'],
+  );
   assert.equal((await fhirGet(sb.general, 'Condition', token)).body.resourceType, 'Bundle', 'used up');
 });
 
@@ -114,9 +140,14 @@ test('delay: answers for a type come after at least the given time', async () =>
 test('dropCors: no CORS headers on FHIR, discovery and token responses', async () => {
   await misbehave({ dropCors: true });
   assert.equal((await fhirGet(sb.general, 'Condition', token)).headers.get('access-control-allow-origin'), null);
-  const disc = await fetch(`${sb.general.fhirBase}/.well-known/smart-configuration`, { headers: { origin: APP_ORIGIN } });
+  const disc = await fetch(`${sb.general.fhirBase}/.well-known/smart-configuration`, {
+    headers: { origin: APP_ORIGIN },
+  });
   assert.equal(disc.headers.get('access-control-allow-origin'), null);
-  const pre = await fetch(`${sb.general.issuer}/token`, { method: 'OPTIONS', headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST' } });
+  const pre = await fetch(`${sb.general.issuer}/token`, {
+    method: 'OPTIONS',
+    headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST' },
+  });
   assert.equal(pre.headers.get('access-control-allow-origin'), null);
   await misbehave({ dropCors: false });
   assert.equal((await fhirGet(sb.general, 'Condition', token)).headers.get('access-control-allow-origin'), APP_ORIGIN);
@@ -137,7 +168,10 @@ test('down refuse: connections are refused; the admin port brings the provider b
   // Kept-alive connections from before end with a socket error; new ones are refused.
   let code;
   for (let i = 0; i < 5 && code !== 'ECONNREFUSED'; i++) {
-    const err = await fetch(`${sb.general.fhirBase}/metadata`).then(() => null, (e) => e);
+    const err = await fetch(`${sb.general.fhirBase}/metadata`).then(
+      () => null,
+      (e) => e,
+    );
     assert.ok(err instanceof TypeError, 'no answer while down');
     code = err.cause?.code;
   }
@@ -151,7 +185,15 @@ test('reset clears every knob; bad knob bodies are refused with a reason', async
   await misbehave({ deny: 3, dropCors: true, fail: { type: 'Condition' }, delay: { ms: 10 } });
   const r = await adminPost(`${sb.admin}/general/reset`);
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body.knobs, { deny: 0, fail: [], malformed: [], failPage: [], delay: [], dropCors: false, down: false });
+  assert.deepEqual(r.body.knobs, {
+    deny: 0,
+    fail: [],
+    malformed: [],
+    failPage: [],
+    delay: [],
+    dropCors: false,
+    down: false,
+  });
   for (const [body, msg] of [
     [{ nope: 1 }, /unknown field "nope"/],
     [{ fail: { status: 200 } }, /HTTP error status/],

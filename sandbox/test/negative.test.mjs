@@ -3,8 +3,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  fixtureData, startSandbox, launch, authorize, pkcePair, tokenRequest, fhirGet,
-  APP_ORIGIN, CLIENT_ID, REDIRECT_URI,
+  fixtureData,
+  startSandbox,
+  launch,
+  authorize,
+  pkcePair,
+  tokenRequest,
+  fhirGet,
+  APP_ORIGIN,
+  CLIENT_ID,
+  REDIRECT_URI,
 } from './helpers.mjs';
 
 const EVIL = 'http://evil.example';
@@ -60,12 +68,24 @@ test('an unregistered redirect URI gets an error page, never a redirect', async 
 test('a wrong code_verifier is refused, and so is a code used twice', async () => {
   const { verifier, challenge } = pkcePair();
   const a = await authorize(sb.general, { patient: patientId, challenge });
-  const bad = await tokenRequest(sb.general, { grant_type: 'authorization_code', code: a.code, redirect_uri: REDIRECT_URI, client_id: CLIENT_ID, code_verifier: pkcePair().verifier });
+  const bad = await tokenRequest(sb.general, {
+    grant_type: 'authorization_code',
+    code: a.code,
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+    code_verifier: pkcePair().verifier,
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error, 'invalid_grant');
 
   const b = await authorize(sb.general, { patient: patientId, challenge });
-  const params = { grant_type: 'authorization_code', code: b.code, redirect_uri: REDIRECT_URI, client_id: CLIENT_ID, code_verifier: verifier };
+  const params = {
+    grant_type: 'authorization_code',
+    code: b.code,
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+    code_verifier: verifier,
+  };
   assert.equal((await tokenRequest(sb.general, params)).status, 200);
   const again = await tokenRequest(sb.general, params);
   assert.equal(again.status, 400);
@@ -75,13 +95,22 @@ test('a wrong code_verifier is refused, and so is a code used twice', async () =
 test('the code must be redeemed with the same redirect URI', async () => {
   const { verifier, challenge } = pkcePair();
   const a = await authorize(sb.general, { patient: patientId, challenge });
-  const r = await tokenRequest(sb.general, { grant_type: 'authorization_code', code: a.code, redirect_uri: 'http://127.0.0.1:18080/apps/phr/', client_id: CLIENT_ID, code_verifier: verifier });
+  const r = await tokenRequest(sb.general, {
+    grant_type: 'authorization_code',
+    code: a.code,
+    redirect_uri: 'http://127.0.0.1:18080/apps/phr/',
+    client_id: CLIENT_ID,
+    code_verifier: verifier,
+  });
   assert.equal(r.body.error, 'invalid_grant');
 });
 
 test('CORS on the token endpoint: only the app origin', async () => {
   const pre = (origin) =>
-    fetch(`${sb.general.issuer}/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    fetch(`${sb.general.issuer}/token`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
   const ok = await pre(APP_ORIGIN);
   assert.equal(ok.headers.get('access-control-allow-origin'), APP_ORIGIN);
   assert.match(ok.headers.get('access-control-allow-methods'), /POST/);
@@ -89,7 +118,17 @@ test('CORS on the token endpoint: only the app origin', async () => {
 
   const { verifier, challenge } = pkcePair();
   const a = await authorize(sb.general, { patient: patientId, challenge });
-  const evil = await tokenRequest(sb.general, { grant_type: 'authorization_code', code: a.code, redirect_uri: REDIRECT_URI, client_id: CLIENT_ID, code_verifier: verifier }, { origin: EVIL });
+  const evil = await tokenRequest(
+    sb.general,
+    {
+      grant_type: 'authorization_code',
+      code: a.code,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT_ID,
+      code_verifier: verifier,
+    },
+    { origin: EVIL },
+  );
   assert.equal(evil.headers.get('access-control-allow-origin'), null);
   assert.equal(evil.status, 400, 'oidc-provider refuses a token request from an origin the client does not have');
 });
@@ -102,7 +141,10 @@ test('CORS on the FHIR endpoints: only the app origin; preflight too', async () 
   const evil = await fhirGet(sb.general, `Patient/${patientId}`, t.access_token, { origin: EVIL });
   assert.equal(evil.headers.get('access-control-allow-origin'), null);
   const pre = (origin) =>
-    fetch(`${sb.general.fhirBase}/Observation`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    fetch(`${sb.general.fhirBase}/Observation`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
   const p1 = await pre(APP_ORIGIN);
   assert.equal(p1.status, 204);
   assert.equal(p1.headers.get('access-control-allow-origin'), APP_ORIGIN);

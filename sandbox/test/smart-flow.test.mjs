@@ -4,8 +4,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
-  fixtureData, startSandbox, launch, authorize, pkcePair, tokenRequest, fhirGet, searchAll,
-  APP_ORIGIN, CLIENT_ID, REDIRECT_URI, SUBPATH_REDIRECT_URI,
+  fixtureData,
+  startSandbox,
+  launch,
+  authorize,
+  pkcePair,
+  tokenRequest,
+  fhirGet,
+  searchAll,
+  APP_ORIGIN,
+  CLIENT_ID,
+  REDIRECT_URI,
+  SUBPATH_REDIRECT_URI,
 } from './helpers.mjs';
 
 let data;
@@ -22,7 +32,9 @@ after(async () => {
 });
 
 test('discovery: smart-configuration and CapabilityStatement, open to any origin', async () => {
-  const res = await fetch(`${sb.general.fhirBase}/.well-known/smart-configuration`, { headers: { origin: 'https://any.example' } });
+  const res = await fetch(`${sb.general.fhirBase}/.well-known/smart-configuration`, {
+    headers: { origin: 'https://any.example' },
+  });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('access-control-allow-origin'), '*');
   const conf = await res.json();
@@ -30,10 +42,20 @@ test('discovery: smart-configuration and CapabilityStatement, open to any origin
   assert.equal(conf.authorization_endpoint, `${sb.general.issuer}/auth`);
   assert.equal(conf.token_endpoint, `${sb.general.issuer}/token`);
   assert.deepEqual(conf.code_challenge_methods_supported, ['S256']);
-  for (const c of ['launch-standalone', 'client-public', 'context-standalone-patient', 'permission-patient', 'permission-offline', 'permission-v1', 'permission-v2', 'sso-openid-connect']) {
+  for (const c of [
+    'launch-standalone',
+    'client-public',
+    'context-standalone-patient',
+    'permission-patient',
+    'permission-offline',
+    'permission-v1',
+    'permission-v2',
+    'sso-openid-connect',
+  ]) {
     assert.ok(conf.capabilities.includes(c), c);
   }
-  for (const s of ['launch/patient', 'offline_access', 'patient/*.rs', 'patient/*.read', 'openid', 'fhirUser']) assert.ok(conf.scopes_supported.includes(s), s);
+  for (const s of ['launch/patient', 'offline_access', 'patient/*.rs', 'patient/*.read', 'openid', 'fhirUser'])
+    assert.ok(conf.scopes_supported.includes(s), s);
 
   const meta = await fetch(`${sb.clinic.fhirBase}/metadata`, { headers: { origin: 'https://any.example' } });
   assert.equal(meta.headers.get('access-control-allow-origin'), '*');
@@ -44,7 +66,11 @@ test('discovery: smart-configuration and CapabilityStatement, open to any origin
   assert.equal(oauth.extension.find((e) => e.url === 'authorize').valueUri, `${sb.clinic.issuer}/auth`);
   assert.equal(oauth.extension.find((e) => e.url === 'token').valueUri, `${sb.clinic.issuer}/token`);
   const obs = cs.rest[0].resource.find((r) => r.type === 'Observation');
-  for (const p of ['_lastUpdated', '_id', 'patient', 'category', 'code', 'date']) assert.ok(obs.searchParam.some((s) => s.name === p), p);
+  for (const p of ['_lastUpdated', '_id', 'patient', 'category', 'code', 'date'])
+    assert.ok(
+      obs.searchParam.some((s) => s.name === p),
+      p,
+    );
   assert.ok(!obs.searchParam.some((s) => s.name === '_compartment'));
 });
 
@@ -57,13 +83,25 @@ test('standalone launch: login and approval pages, state, code, token response w
   assert.equal(auth.location.origin + auth.location.pathname, REDIRECT_URI);
   assert.ok(auth.code);
 
-  const token = await tokenRequest(sb.general, { grant_type: 'authorization_code', code: auth.code, redirect_uri: REDIRECT_URI, client_id: CLIENT_ID, code_verifier: verifier });
+  const token = await tokenRequest(sb.general, {
+    grant_type: 'authorization_code',
+    code: auth.code,
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+    code_verifier: verifier,
+  });
   assert.equal(token.status, 200);
   assert.equal(token.headers.get('access-control-allow-origin'), APP_ORIGIN);
   const t = token.body;
   assert.equal(t.token_type, 'Bearer');
   assert.equal(t.patient, stefan.general.id);
-  assert.deepEqual(t.scope.split(' ').sort(), ['fhirUser', 'launch/patient', 'offline_access', 'openid', 'patient/*.rs']);
+  assert.deepEqual(t.scope.split(' ').sort(), [
+    'fhirUser',
+    'launch/patient',
+    'offline_access',
+    'openid',
+    'patient/*.rs',
+  ]);
   assert.ok(t.expires_in > 0);
   assert.ok(t.refresh_token);
 
@@ -120,7 +158,11 @@ test('search paging: total is exact, next links walk every page once, _count and
 
 test('refresh tokens rotate; reusing an old one is rejected and revokes the grant', async () => {
   const t = await launch(sb.general, stefan.general.id);
-  const r1 = await tokenRequest(sb.general, { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: CLIENT_ID });
+  const r1 = await tokenRequest(sb.general, {
+    grant_type: 'refresh_token',
+    refresh_token: t.refresh_token,
+    client_id: CLIENT_ID,
+  });
   assert.equal(r1.status, 200);
   assert.equal(r1.headers.get('access-control-allow-origin'), APP_ORIGIN);
   assert.ok(r1.body.refresh_token);
@@ -128,24 +170,45 @@ test('refresh tokens rotate; reusing an old one is rejected and revokes the gran
   assert.equal(r1.body.patient, stefan.general.id, 'the refreshed response names the patient too');
   assert.equal((await fhirGet(sb.general, `Patient/${stefan.general.id}`, r1.body.access_token)).status, 200);
 
-  const reuse = await tokenRequest(sb.general, { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: CLIENT_ID });
+  const reuse = await tokenRequest(sb.general, {
+    grant_type: 'refresh_token',
+    refresh_token: t.refresh_token,
+    client_id: CLIENT_ID,
+  });
   assert.equal(reuse.status, 400);
   assert.equal(reuse.body.error, 'invalid_grant');
-  const after = await tokenRequest(sb.general, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token, client_id: CLIENT_ID });
+  const after = await tokenRequest(sb.general, {
+    grant_type: 'refresh_token',
+    refresh_token: r1.body.refresh_token,
+    client_id: CLIENT_ID,
+  });
   assert.equal(after.body.error, 'invalid_grant', 'reuse detection revoked the rotated token too');
-  assert.equal((await fhirGet(sb.general, `Patient/${stefan.general.id}`, r1.body.access_token)).status, 401, 'and its access token');
+  assert.equal(
+    (await fhirGet(sb.general, `Patient/${stefan.general.id}`, r1.body.access_token)).status,
+    401,
+    'and its access token',
+  );
 });
 
 test('without offline_access there is no refresh token; without launch/patient no patient in the response', async () => {
   const t = await launch(sb.general, stefan.general.id, { scope: 'openid fhirUser patient/*.rs' });
   assert.equal(t.refresh_token, undefined);
   assert.equal(t.patient, undefined);
-  assert.equal((await fhirGet(sb.general, `Patient/${stefan.general.id}`, t.access_token)).status, 200, 'the account still scopes the token');
+  assert.equal(
+    (await fhirGet(sb.general, `Patient/${stefan.general.id}`, t.access_token)).status,
+    200,
+    'the account still scopes the token',
+  );
 });
 
 test('Deny on the approval page, and Cancel on the login page, redirect with access_denied and the state', async () => {
   const { challenge } = pkcePair();
-  const denied = await authorize(sb.general, { patient: stefan.general.id, challenge, state: 's-deny', decision: 'deny' });
+  const denied = await authorize(sb.general, {
+    patient: stefan.general.id,
+    challenge,
+    state: 's-deny',
+    decision: 'deny',
+  });
   assert.deepEqual(denied.pages, ['login', 'consent']);
   assert.equal(denied.error, 'access_denied');
   assert.equal(denied.state, 's-deny');
@@ -158,11 +221,26 @@ test('Deny on the approval page, and Cancel on the login page, redirect with acc
 
 test('the login page lists the patients with stable ids and labels; the approval page names scopes', async () => {
   const { challenge } = pkcePair();
-  const q = new URLSearchParams({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid launch/patient patient/Observation.rs', state: 's', aud: sb.general.fhirBase, code_challenge: challenge, code_challenge_method: 'S256' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid launch/patient patient/Observation.rs',
+    state: 's',
+    aud: sb.general.fhirBase,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   let res = await fetch(`${sb.general.issuer}/auth?${q}`, { redirect: 'manual' });
-  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookies = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   for (let i = 0; i < 5 && res.status >= 300 && res.status < 400; i++) {
-    res = await fetch(new URL(res.headers.get('location'), sb.general.issuer), { redirect: 'manual', headers: { cookie: cookies } });
+    res = await fetch(new URL(res.headers.get('location'), sb.general.issuer), {
+      redirect: 'manual',
+      headers: { cookie: cookies },
+    });
   }
   const html = await res.text();
   assert.equal(res.status, 200);

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureData, FIXTURE_RAW } from './helpers.mjs';
 import { splitDirectory } from '../split-data.mjs';
-import { uuidV5, splitPopulation, BH_CONDITION_CODES, BH_SURVEY_SCORES, PROVIDER_IDENTIFIER_SYSTEMS } from '../lib/split.mjs';
+import {
+  uuidV5,
+  splitPopulation,
+  BH_CONDITION_CODES,
+  BH_SURVEY_SCORES,
+  PROVIDER_IDENTIFIER_SYSTEMS,
+} from '../lib/split.mjs';
 import { parseKeepingNumbers, parseWithDecimals, restoreDecimals } from '../lib/rawjson.mjs';
 import { splitSearchParameter } from '../lib/fhir-schema.mjs';
 import { references } from '../lib/store.mjs';
@@ -17,18 +23,26 @@ const out = {};
 before(async () => {
   data = await fixtureData();
   for (const p of ['general', 'clinic']) {
-    out[p] = readFileSync(join(data.dir, `${p}.ndjson`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    out[p] = readFileSync(join(data.dir, `${p}.ndjson`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   }
 });
 after(() => data.cleanup());
 
 const raw = () =>
-  readdirSync(join(FIXTURE_RAW, 'fhir')).map((f) => JSON.parse(readFileSync(join(FIXTURE_RAW, 'fhir', f), 'utf8')).entry.map((e) => e.resource)).flat();
+  readdirSync(join(FIXTURE_RAW, 'fhir'))
+    .map((f) => JSON.parse(readFileSync(join(FIXTURE_RAW, 'fhir', f), 'utf8')).entry.map((e) => e.resource))
+    .flat();
 const byType = (list, type) => list.filter((r) => r.resourceType === type);
 const snomed = (r) => r.code?.coding?.find((c) => c.system === 'http://snomed.info/sct')?.code;
 
 test('uuidV5 matches the RFC 9562 example (DNS namespace, www.example.com)', () => {
-  assert.equal(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  assert.equal(
+    uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'),
+    '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+  );
 });
 
 test('every reference resolves inside its own provider, and ids are unique', () => {
@@ -36,7 +50,8 @@ test('every reference resolves inside its own provider, and ids are unique', () 
     const ids = new Set(list.map((r) => `${r.resourceType}/${r.id}`));
     assert.equal(ids.size, list.length, `${p}: duplicate ids`);
     for (const r of list) {
-      for (const ref of references(r)) assert.ok(ids.has(ref), `${p}: ${r.resourceType}/${r.id} refers to missing ${ref}`);
+      for (const ref of references(r))
+        assert.ok(ids.has(ref), `${p}: ${r.resourceType}/${r.id} refers to missing ${ref}`);
     }
   }
 });
@@ -66,13 +81,24 @@ test('behavioral-health conditions, questionnaires and their medications are onl
   const survey = (r) => r.resourceType === 'Observation' && r.code.coding.some((c) => BH_SURVEY_SCORES.has(c.code));
   assert.equal(out.general.filter(isBh).length, 0);
   assert.equal(out.general.filter(survey).length, 0);
-  assert.equal(out.clinic.filter(isBh).length, raw().filter(isBh).length, 'every BH condition of the input is at the clinic');
+  assert.equal(
+    out.clinic.filter(isBh).length,
+    raw().filter(isBh).length,
+    'every BH condition of the input is at the clinic',
+  );
   assert.equal(out.clinic.filter(survey).length, raw().filter(survey).length);
   const clinicMeds = byType(out.clinic, 'MedicationRequest');
   assert.ok(clinicMeds.length > 0);
   const names = clinicMeds.map((m) => m.medicationReference.display);
-  assert.ok(names.some((n) => /escitalopram/i.test(n)), names.join());
-  assert.ok(!byType(out.general, 'MedicationRequest').some((m) => /escitalopram|sertraline|fluoxetine/i.test(m.medicationCodeableConcept.coding[0].display)));
+  assert.ok(
+    names.some((n) => /escitalopram/i.test(n)),
+    names.join(),
+  );
+  assert.ok(
+    !byType(out.general, 'MedicationRequest').some((m) =>
+      /escitalopram|sertraline|fluoxetine/i.test(m.medicationCodeableConcept.coding[0].display),
+    ),
+  );
 });
 
 test('the clinic refers to Medication resources; the hospital keeps the generated medicationCodeableConcept', () => {
@@ -91,12 +117,16 @@ test('the two latest immunizations and every allergy are recorded at both provid
     const ofPatient = (list, id) => list.filter((r) => references(r).includes(`Patient/${id}`));
     const g = ofPatient(out.general, person.general.id);
     const c = ofPatient(out.clinic, person.clinic.id);
-    const key = (r) => `${r.resourceType}|${(r.vaccineCode ?? r.code).coding[0].code}|${r.occurrenceDateTime ?? r.recordedDate}`;
-    const gImm = byType(g, 'Immunization').sort((a, b) => b.occurrenceDateTime.localeCompare(a.occurrenceDateTime)).slice(0, 2);
+    const key = (r) =>
+      `${r.resourceType}|${(r.vaccineCode ?? r.code).coding[0].code}|${r.occurrenceDateTime ?? r.recordedDate}`;
+    const gImm = byType(g, 'Immunization')
+      .sort((a, b) => b.occurrenceDateTime.localeCompare(a.occurrenceDateTime))
+      .slice(0, 2);
     const shared = [...gImm, ...byType(g, 'AllergyIntolerance')].map(key).sort();
     const atClinic = [...byType(c, 'Immunization'), ...byType(c, 'AllergyIntolerance')].map(key).sort();
     assert.deepEqual(atClinic, shared);
-    for (const r of byType(c, 'Immunization')) assert.equal(r.encounter, undefined, 'the hospital visit is not at the clinic');
+    for (const r of byType(c, 'Immunization'))
+      assert.equal(r.encounter, undefined, 'the hospital visit is not at the clinic');
   }
 });
 
@@ -110,7 +140,9 @@ test('claims are dropped; each provider has its own Provenance limited to its re
 
 test('decimals keep their generated text, and a second split gives the same bytes', async () => {
   const text = readFileSync(join(data.dir, 'general.ndjson'), 'utf8');
-  const rawText = readdirSync(join(FIXTURE_RAW, 'fhir')).map((f) => readFileSync(join(FIXTURE_RAW, 'fhir', f), 'utf8')).join('');
+  const rawText = readdirSync(join(FIXTURE_RAW, 'fhir'))
+    .map((f) => readFileSync(join(FIXTURE_RAW, 'fhir', f), 'utf8'))
+    .join('');
   const rawCount = (rawText.match(/"value": \d+\.0\b/g) ?? []).length;
   assert.ok(rawCount > 0, 'the fixture has values like 60.0');
   assert.ok(/"value":\d+\.0[,}]/.test(text), 'values like 60.0 are written as 60.0, not 60');
@@ -132,7 +164,10 @@ test('parseKeepingNumbers and parseWithDecimals/restoreDecimals round-trip numbe
   const { value, decimals } = parseWithDecimals(text);
   assert.equal(value.a, 1);
   assert.equal(value.b[0], 0.01);
-  assert.deepEqual(decimals.map((d) => d.path), [['a'], ['b', 0], ['b', 2, 'c']]);
+  assert.deepEqual(
+    decimals.map((d) => d.path),
+    [['a'], ['b', 0], ['b', 2, 'c']],
+  );
   assert.equal(JSON.stringify(restoreDecimals(structuredClone(value), decimals)), text);
   const changed = structuredClone(value);
   changed.a = 2;
@@ -148,15 +183,25 @@ test('multi-type search parameters are split per type, and resolve() is replaced
     expression: 'AllergyIntolerance.patient | Observation.subject.where(resolve() is Patient)',
   };
   const parts = splitSearchParameter(sp);
-  assert.deepEqual(parts.map((p) => [p.base, p.expression]), [
-    [['AllergyIntolerance'], 'AllergyIntolerance.patient'],
-    [['Observation'], "Observation.subject.where(reference.startsWith('Patient/'))"],
-  ]);
-  assert.equal(splitSearchParameter({ ...sp, base: ['Observation'], expression: 'Observation.code' })[0].expression, 'Observation.code');
+  assert.deepEqual(
+    parts.map((p) => [p.base, p.expression]),
+    [
+      [['AllergyIntolerance'], 'AllergyIntolerance.patient'],
+      [['Observation'], "Observation.subject.where(reference.startsWith('Patient/'))"],
+    ],
+  );
+  assert.equal(
+    splitSearchParameter({ ...sp, base: ['Observation'], expression: 'Observation.code' })[0].expression,
+    'Observation.code',
+  );
 });
 
 test('the split refuses a bundle without a Patient, and a folder without bundles', () => {
-  const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: 'urn:uuid:1', resource: { resourceType: 'Observation', id: '1' } }] };
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ fullUrl: 'urn:uuid:1', resource: { resourceType: 'Observation', id: '1' } }],
+  };
   assert.throws(() => splitPopulation([{ name: 'nobody', bundle }]), /nobody: the bundle has no Patient/);
   const empty = mkdtempSync(join(tmpdir(), 'sandbox-empty-'));
   try {
