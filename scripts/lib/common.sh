@@ -46,8 +46,18 @@ wait_http() {
   return 1
 }
 
-# Addresses used by the test command (distinct from the run command's, so both can run at once).
-export APP_URL=${APP_URL:-http://127.0.0.1:18080/}
-export APP_SUBPATH_URL=${APP_SUBPATH_URL:-http://127.0.0.1:18081/apps/phr/}
-E2E_ROOT_PORT=18080
-E2E_SUBPATH_PORT=18081
+# Addresses used by the test command, all derived from one base port (distinct from the run
+# command's, so both can run at once; set E2E_PORT_BASE to run two test suites side by side).
+E2E_PORT_BASE=${E2E_PORT_BASE:-18000}
+export E2E_ROOT_PORT=$((E2E_PORT_BASE + 80))
+export E2E_SUBPATH_PORT=$((E2E_PORT_BASE + 81))
+export E2E_SHAREHOST_PORT=$((E2E_PORT_BASE + 90))
+export E2E_SANDBOX_ADMIN_PORT=$((E2E_PORT_BASE + 100))
+export E2E_SANDBOX_GENERAL_PORT=$((E2E_PORT_BASE + 101))
+export E2E_SANDBOX_CLINIC_PORT=$((E2E_PORT_BASE + 102))
+export APP_URL=http://127.0.0.1:$E2E_ROOT_PORT/
+export APP_SUBPATH_URL=http://127.0.0.1:$E2E_SUBPATH_PORT/apps/phr/
+export SANDBOX_ADMIN_URL=http://127.0.0.1:$E2E_SANDBOX_ADMIN_PORT/_sandbox
+export SANDBOX_GENERAL_FHIR=http://127.0.0.1:$E2E_SANDBOX_GENERAL_PORT/fhir
+export SANDBOX_CLINIC_FHIR=http://127.0.0.1:$E2E_SANDBOX_CLINIC_PORT/fhir
+export SHARE_HOST_URL=http://127.0.0.1:$E2E_SHAREHOST_PORT/shl/
