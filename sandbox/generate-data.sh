@@ -27,6 +27,11 @@ die() { printf 'generate-data: error: %s\n' "$*" >&2; exit 1; }
 
 [ -x "$NODE" ] || die "Node 22 not found at $NODE (run npm ci at the repo root, or set NODE)"
 
+# One run at a time (start.sh and the tests may both call this).
+mkdir -p "$DATA_DIR"
+exec 9> "$DATA_DIR/.lock"
+flock 9
+
 # --- 1. venv with pinned requirements -------------------------------------------------------------
 if [ -z "${PYTHON:-}" ]; then
   if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi

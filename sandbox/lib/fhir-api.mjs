@@ -108,9 +108,12 @@ export function fhirRouter({ store, provider, knobs, corsAllowed, fhirBase, smar
     const token = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const at = token ? await provider.AccessToken.find(token) : undefined;
     if (!at || at.isExpired) {
+      // RFC 6750: no error code when the request had no token at all.
       res.set(
         'WWW-Authenticate',
-        `Bearer realm="fhir", error="invalid_token", error_description="${token ? 'the access token is invalid or expired' : 'no access token'}"`,
+        token
+          ? 'Bearer realm="fhir", error="invalid_token", error_description="the access token is invalid or expired"'
+          : 'Bearer realm="fhir"',
       );
       sendJson(
         res,

@@ -52,6 +52,10 @@ export function startSandbox({ dataDir, args = [], env = {} }) {
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  // Never leave a sandbox behind, even if the test process ends abruptly.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  child.once('exit', () => process.removeListener('exit', killChild));
   return new Promise((resolvePromise, reject) => {
     let out = '';
     const timer = setTimeout(() => {

@@ -158,9 +158,11 @@ test('CORS on the FHIR endpoints: only the app origin; preflight too', async () 
 test('FHIR requests need a valid bearer token', async () => {
   const none = await fhirGet(sb.general, `Patient/${patientId}`);
   assert.equal(none.status, 401);
-  assert.match(none.headers.get('www-authenticate'), /^Bearer .*error="invalid_token"/);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="fhir"');
   assert.equal(none.body.resourceType, 'OperationOutcome');
-  assert.equal((await fhirGet(sb.general, `Patient/${patientId}`, 'not-a-token')).status, 401);
+  const bad = await fhirGet(sb.general, `Patient/${patientId}`, 'not-a-token');
+  assert.equal(bad.status, 401);
+  assert.match(bad.headers.get('www-authenticate'), /^Bearer realm="fhir", error="invalid_token"/);
 });
 
 test('the FHIR endpoint is read-only and answers unknown types and parameters with errors', async () => {
