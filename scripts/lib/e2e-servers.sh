@@ -43,6 +43,9 @@ start() {
   cp -r dist "$E2E_DIR/sub/apps/phr"
   test_directory > "$E2E_DIR/root/providers.json"
   test_directory > "$E2E_DIR/sub/apps/phr/providers.json"
+  for d in "$E2E_DIR/root" "$E2E_DIR/sub/apps/phr"; do
+    printf '{ "share_host": "%s" }\n' "$SHARE_HOST_URL" > "$d/config.json"
+  done
   python3 -m http.server "$E2E_ROOT_PORT" --bind 127.0.0.1 --directory "$E2E_DIR/root" \
     >"$E2E_DIR/root.log" 2>&1 & echo $! > "$E2E_DIR/root.pid"
   python3 -m http.server "$E2E_SUBPATH_PORT" --bind 127.0.0.1 --directory "$E2E_DIR/sub" \
