@@ -96,13 +96,19 @@ test('a token for one patient cannot read another patient, by id or by search', 
   );
 });
 
-test('_revinclude from a shared resource brings only the own patient\'s resources', async () => {
+test("_revinclude from a shared resource brings only the own patient's resources", async () => {
   const aldenToken = (await launch(sb.general, alden.general.id)).access_token;
-  const aldenOrgs = new Set((await searchAll(sb.general, 'Encounter', aldenToken)).map((e) => e.serviceProvider.reference));
+  const aldenOrgs = new Set(
+    (await searchAll(sb.general, 'Encounter', aldenToken)).map((e) => e.serviceProvider.reference),
+  );
   const mineAll = await searchAll(sb.general, 'Encounter?_count=100', token);
   const shared = mineAll.map((e) => e.serviceProvider.reference).find((o) => aldenOrgs.has(o));
   assert.ok(shared, 'the fixture has an organization both patients visited');
-  const r = await fhirGet(sb.general, `Organization?_id=${shared.split('/')[1]}&_revinclude=Encounter:service-provider`, token);
+  const r = await fhirGet(
+    sb.general,
+    `Organization?_id=${shared.split('/')[1]}&_revinclude=Encounter:service-provider`,
+    token,
+  );
   assert.equal(r.status, 200);
   const included = r.body.entry.filter((e) => e.search.mode === 'include').map((e) => e.resource);
   assert.equal(included.length, mineAll.filter((e) => e.serviceProvider.reference === shared).length);

@@ -17,6 +17,12 @@ export const REDIRECT_URI = `${APP_ORIGIN}/`;
 export const SUBPATH_REDIRECT_URI = `${APP_ORIGIN}/apps/phr/`;
 export const CLIENT_ID = 'phr-app';
 
+/** The environment without SANDBOX_* / SHAREHOST_* settings of the caller (tests set their own). */
+export function cleanEnv(extra = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SANDBOX|SHAREHOST)_/.test(k)));
+  return { ...env, ...extra };
+}
+
 /** Splits the committed fixture population into a temporary data directory. */
 export async function fixtureData() {
   const { splitDirectory } = await import('../split-data.mjs');
@@ -48,7 +54,7 @@ export function startSandbox({ dataDir, args = [], env = {} }) {
       dataDir,
       ...args,
     ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

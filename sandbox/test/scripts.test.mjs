@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SANDBOX_DIR, fixtureData, freePort } from './helpers.mjs';
+import { cleanEnv, SANDBOX_DIR, fixtureData, freePort } from './helpers.mjs';
 
 let data;
 let runDir;
@@ -15,11 +15,8 @@ let ports;
 
 function run(script, env) {
   return new Promise((resolve) => {
-    execFile(
-      'bash',
-      [join(SANDBOX_DIR, script)],
-      { env: { ...process.env, ...env }, timeout: 120000 },
-      (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }),
+    execFile('bash', [join(SANDBOX_DIR, script)], { env: cleanEnv(env), timeout: 120000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? err.code : 0, stdout, stderr }),
     );
   });
 }
@@ -129,15 +126,21 @@ test('server.mjs explains missing data and bad options', async () => {
   const empty = mkdtempSync(join(tmpdir(), 'sandbox-nodata-'));
   try {
     const r = await new Promise((resolve) => {
-      execFile(process.execPath, [join(SANDBOX_DIR, 'server.mjs'), '--data-dir', empty], (err, stdout, stderr) =>
-        resolve({ code: err?.code ?? 0, stderr }),
+      execFile(
+        process.execPath,
+        [join(SANDBOX_DIR, 'server.mjs'), '--data-dir', empty],
+        { env: cleanEnv() },
+        (err, stdout, stderr) => resolve({ code: err?.code ?? 0, stderr }),
       );
     });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /run sandbox\/generate-data\.sh first/);
     const bad = await new Promise((resolve) => {
-      execFile(process.execPath, [join(SANDBOX_DIR, 'server.mjs'), '--general-port', 'abc'], (err, stdout, stderr) =>
-        resolve({ code: err?.code ?? 0, stderr }),
+      execFile(
+        process.execPath,
+        [join(SANDBOX_DIR, 'server.mjs'), '--general-port', 'abc'],
+        { env: cleanEnv() },
+        (err, stdout, stderr) => resolve({ code: err?.code ?? 0, stderr }),
       );
     });
     assert.equal(bad.code, 1);
@@ -158,6 +161,7 @@ test('server.mjs explains missing data and bad options', async () => {
           '--admin-port',
           '0',
         ],
+        { env: cleanEnv() },
         (err, stdout, stderr) => resolve({ code: err?.code ?? 0, stderr }),
       );
     });

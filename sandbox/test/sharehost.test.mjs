@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { SHLViewer } from 'kill-the-clipboard';
-import { SANDBOX_DIR, APP_ORIGIN, freePort } from './helpers.mjs';
+import { cleanEnv, SANDBOX_DIR, APP_ORIGIN, freePort } from './helpers.mjs';
 
 const EVIL = 'http://evil.example';
 let runDir;
@@ -20,11 +20,8 @@ let base;
 
 function run(script, env) {
   return new Promise((resolve) => {
-    execFile(
-      'bash',
-      [join(SANDBOX_DIR, 'sharehost', script)],
-      { env: { ...process.env, ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }),
+    execFile('bash', [join(SANDBOX_DIR, 'sharehost', script)], { env: cleanEnv(env) }, (err, stdout, stderr) =>
+      resolve({ code: err ? err.code : 0, stdout, stderr }),
     );
   });
 }
