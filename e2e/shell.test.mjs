@@ -28,6 +28,9 @@ test('dist has a strict CSP in index.html and only relative asset URLs', () => {
   // The headers file states the same policy, plus what only a header can say.
   const headers = readFileSync(path.join(ROOT, 'dist', '_headers'), 'utf8');
   assert.ok(headers.includes(`Content-Security-Policy: ${csp}; frame-ancestors 'none'`));
+  const nginx = readFileSync(path.join(ROOT, 'dist', 'nginx-headers.conf'), 'utf8');
+  assert.ok(nginx.includes(`add_header Content-Security-Policy "${csp}; frame-ancestors 'none'" always;`));
+  assert.ok(nginx.includes('Referrer-Policy "no-referrer"'));
   // Asset names carry content hashes and every one of them is referenced by index.html.
   const assets = readdirSync(path.join(ROOT, 'dist')).filter((f) => /\.(js|wasm|css)$/.test(f));
   assert.ok(assets.length >= 3, `assets: ${assets}`);

@@ -130,7 +130,20 @@ fn UnlockForm(vaults: Vec<VaultSummary>) -> impl IntoView {
             match result {
                 Ok(session) => {
                     secret.set(String::new());
+                    let damaged: Vec<String> =
+                        session.load_errors.iter().map(|e| e.name.clone()).collect();
                     app.unlocked(session);
+                    if !damaged.is_empty() {
+                        app.say(
+                            crate::state::NoticeKind::Error,
+                            format!(
+                                "Part of your record could not be read ({}): it may be damaged. \
+                                 Everything else is shown, and nothing was overwritten. Restore an \
+                                 encrypted backup to get the missing items back.",
+                                damaged.join(", ")
+                            ),
+                        );
+                    }
                 }
                 Err(e) => error.set(Some(vault_error_message(&e))),
             }
