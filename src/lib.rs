@@ -7,6 +7,7 @@ pub mod components;
 pub mod format;
 pub mod messages;
 pub mod pages;
+pub mod perf;
 pub mod platform;
 pub mod prefs;
 pub mod record_util;

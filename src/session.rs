@@ -160,7 +160,9 @@ impl Session {
             .await?
             .ok_or(VaultError::VaultNotFound)?;
         let header = Header::parse(&header_bytes)?;
+        crate::perf::mark("phr-unlock-start");
         let key = vault_key(&header, &credential).await?;
+        crate::perf::mark("phr-keys-ready");
         let session = Session::open_with_key(db, header, key, progress).await?;
         session
             .opened_with_recovery_key
@@ -207,7 +209,10 @@ impl Session {
             step: "Reading your record",
             fraction: Some(0.0),
         });
+        crate::perf::mark("phr-read-start");
         let blobs = db.get_many(&keys).await?;
+        crate::perf::measure("phr-idb-read", "phr-read-start");
+        crate::perf::mark("phr-decrypt-start");
         let total = names.len().max(1) as f64;
         let mut plaintexts: Vec<(String, Result<Vec<u8>, VaultError>)> =
             Vec::with_capacity(names.len());
@@ -225,7 +230,15 @@ impl Session {
             step: "Preparing your record",
             fraction: Some(1.0),
         });
-        let (record, load_errors) = Record::load_results(plaintexts);
+        crate::perf::measure("phr-decrypt", "phr-decrypt-start");
+        let plaintext_bytes: usize = plaintexts
+            .iter()
+            .map(|(_, r)| r.as_ref().map(Vec::len).unwrap_or(0))
+            .sum();
+        crate::perf::stat("plaintextBytes", plaintext_bytes as f64);
+        let (record, load_errors) =
+            crate::perf::timed("phr-record-load", || Record::load_results(plaintexts));
+        crate::perf::mark("phr-record-loaded");
         remember_seen(&id, vault.generation());
         Ok(Session {
             db: db.clone(),
@@ -298,6 +311,7 @@ impl Session {
     }
 
     async fn save_once(&self) -> Result<SaveOutcome, VaultError> {
+        crate::perf::mark("phr-save-start");
         let plan = self.record.borrow().pending_save();
         if plan.is_empty() {
             return Ok(SaveOutcome {
@@ -351,6 +365,9 @@ impl Session {
         self.vault.borrow_mut().commit(save)?;
         self.record.borrow_mut().mark_saved(&plan);
         remember_seen(&self.vault_id(), generation);
+        crate::perf::measure("phr-save", "phr-save-start");
+        crate::perf::stat("lastSaveBytes", bytes as f64);
+        crate::perf::stat("lastSaveSegments", plan.write.len() as f64);
         Ok(SaveOutcome {
             segments_written: plan.write.len(),
             bytes_written: bytes,

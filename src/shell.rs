@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
         }
     });
     idle_lock(app, prefs);
+    // For the benchmark: the shell is on screen and its controls work.
+    request_animation_frame(|| crate::perf::mark("phr-interactive"));
 
     view! {
         <div class=move || prefs.get().classes()>

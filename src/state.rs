@@ -103,8 +103,11 @@ impl AppCtx {
             return Some(idx);
         }
         let built = self.session.with_value(|s| {
-            s.as_ref()
-                .map(|s| Rc::new(crate::record_util::build_index(&s.record())))
+            s.as_ref().map(|s| {
+                Rc::new(crate::perf::timed("phr-index-build", || {
+                    crate::record_util::build_index(&s.record())
+                }))
+            })
         });
         self.index
             .set_value(built.as_ref().map(|i| (revision, i.clone())));

@@ -30,9 +30,16 @@ pub fn SummaryPage() -> impl IntoView {
             });
         let mut opts = SummaryOptions::new(today());
         opts.emergency_contact = contact;
-        let checks = phr_views::medcheck::medication_checks(&index);
-        Some((summary::summary(&index, &opts), checks, index.len()))
+        let (s, checks) = crate::perf::timed("phr-summary-compute", || {
+            (
+                summary::summary(&index, &opts),
+                phr_views::medcheck::medication_checks(&index),
+            )
+        });
+        Some((s, checks, index.len()))
     });
+    // For the benchmark: when the summary is on screen after an unlock.
+    request_animation_frame(|| crate::perf::mark("phr-summary-rendered"));
 
     view! {
         <section class="page summary" class:print-card=move || printing.get() aria-labelledby="summary-title">

@@ -65,7 +65,9 @@ pub fn TimelinePage() -> impl IntoView {
         if let Ok(pos) = source.get().parse::<u16>() {
             f.sources = Some(vec![phr_views::SourceId(pos)]);
         }
-        Some(timeline::timeline(&index, &f))
+        Some(crate::perf::timed("phr-timeline-filter", || {
+            timeline::timeline(&index, &f)
+        }))
     });
     // A new search starts at the top.
     Effect::new(move |_| {

@@ -136,3 +136,43 @@ fn the_check_recognises_web_crates() {
         );
     }
 }
+
+/// Untrusted text (EHR narratives, documents) must never become markup: the app never uses
+/// `inner_html` or `set_inner_html`, and never builds elements from HTML strings.
+#[test]
+fn the_app_never_sets_inner_html() {
+    fn visit(dir: &Path, hits: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("readable source dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                visit(&path, hits);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("readable source");
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or("");
+                    for banned in [
+                        "inner_html",
+                        "set_inner_html",
+                        "outer_html",
+                        "insert_adjacent_html",
+                        "document.write",
+                    ] {
+                        if code.contains(banned) {
+                            hits.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let src = workspace_root().join("src");
+    let mut hits = Vec::new();
+    visit(&src, &mut hits);
+    assert!(
+        hits.is_empty(),
+        "markup from strings in the app:\n{}",
+        hits.join("\n")
+    );
+    // The check itself sees the source tree.
+    assert!(src.join("lib.rs").exists());
+}

@@ -1,0 +1,202 @@
+// The benchmark: sizes, latencies and ratios against the browser's own primitives, measured in
+// headless Chromium against the release build. Prints a table. Not part of the tests: no budget
+// here fails anything; the last column says whether a figure is within its budget.
+//   node e2e/bench/bench.mjs            (scripts/bench.sh starts the servers first)
+import { chromium } from 'playwright-core';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CHROMIUM_ARGS, APP_URL, ROOT } from '../lib/harness.mjs';
+import { createVault, unlock, waitUnlocked, lock, PASSPHRASE } from '../lib/vault.mjs';
+import { syntheticBundle } from '../lib/synth.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS || 5);
+const rows = [];
+const tmp = mkdtempSync(path.join(tmpdir(), 'phr-bench-'));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const mb = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+const ms = (n) => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
+function row(metric, value, budget = '', ok = null) {
+  rows.push({ metric, value, budget, status: ok === null ? '' : ok ? 'ok' : 'OVER' });
+  console.error(`  ${metric}: ${value}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc', '--enable-precise-memory-info'],
+});
+
+async function newPage(ctx) {
+  const page = await (ctx || await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; });
+  });
+  return page;
+}
+const entry = (page, name) => page.evaluate((n) => {
+  const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1] : null;
+}, name).then((e) => e && (e.entryType === 'measure' ? e.duration : e.startTime));
+const waitMark = (page, name) => page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120000 });
+
+async function importFile(page, file) {
+  await page.goto(APP_URL + '#/import');
+  await page.evaluate(() => performance.clearMeasures('phr-save'));
+  await page.locator('#fhir-file').setInputFiles(file);
+  await page.locator('#file-import-report').waitFor({ timeout: 300000 });
+}
+
+// ---- 1. sizes ---------------------------------------------------------------------------------
+console.error('sizes');
+const dist = path.join(ROOT, 'dist');
+for (const f of readdirSync(dist).filter((f) => f.endsWith('.wasm'))) {
+  const bytes = readFileSync(path.join(dist, f));
+  const br = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  const name = f.startsWith('kdf_worker') ? 'KDF worker wasm' : 'app wasm (first load)';
+  row(`${name}: raw / gzip / brotli`, `${kb(bytes.length)} / ${kb(gzipSync(bytes, { level: 9 }).length)} / ${kb(br)}`,
+    name.startsWith('app') ? '≤ 250 KiB brotli' : '', name.startsWith('app') ? br <= 250 * 1024 : null);
+}
+const js = readdirSync(dist).filter((f) => f.startsWith('phr-app') && f.endsWith('.js'))
+  .reduce((n, f) => n + gzipSync(readFileSync(path.join(dist, f))).length, 0);
+row('app JS glue (gzip)', kb(js));
+
+// ---- 2. time to interactive ---------------------------------------------------------------------
+console.error('time to interactive');
+{
+  const times = [];
+  for (let i = 0; i < RUNS + 2; i++) {
+    const page = await newPage();
+    await page.goto(APP_URL);
+    await waitMark(page, 'phr-interactive');
+    times.push(await entry(page, 'phr-interactive'));
+    await page.context().close();
+  }
+  row(`navigation → interactive (median of ${times.length})`, ms(median(times)));
+}
+
+// ---- 3. a 20,000-resource vault -------------------------------------------------------------------
+console.error('building a 20,000-resource vault (Synthea data from the demo EHR + synthetic)');
+const general = path.join(ROOT, 'sandbox', 'data', 'general.ndjson');
+const clinic = path.join(ROOT, 'sandbox', 'data', 'clinic.ndjson');
+const files = [];
+let have = 0;
+for (const f of [general, clinic]) {
+  if (existsSync(f)) { files.push(f); have += readFileSync(f, 'utf8').split('\n').filter(Boolean).length; }
+}
+const fill = path.join(tmp, 'fill.json');
+writeFileSync(fill, syntheticBundle(Math.max(1, 20000 - have), { seed: 99 }));
+files.push(fill);
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+let page = await newPage(ctx);
+await page.goto(APP_URL);
+await createVault(page, { name: 'Bench' });
+for (const f of files) await importFile(page, f);
+await page.goto(APP_URL + '#/vault');
+const total = Number(await page.locator('#vault-info-count').textContent());
+row('record used for the 20k rows', `${total} resources (${have} Synthea)`);
+
+// ---- 4. unlock, first render, memory -----------------------------------------------------------------
+console.error('unlock');
+{
+  const toFirst = [], kdf = [], afterKeys = [], load = [], index = [], summary = [], mem = [];
+  let plaintext = 0;
+  for (let i = 0; i < RUNS; i++) {
+    await lock(page);
+    await page.goto(APP_URL + '#/');
+    await page.reload();
+    await page.locator('#passphrase').waitFor();
+    await unlock(page, PASSPHRASE);
+    await waitMark(page, 'phr-summary-rendered');
+    await page.locator('#summary-title').waitFor();
+    const [start, keys, rendered] = await Promise.all(['phr-unlock-start', 'phr-keys-ready', 'phr-summary-rendered'].map((n) => entry(page, n)));
+    toFirst.push(rendered - start); kdf.push(keys - start); afterKeys.push(rendered - keys);
+    load.push(await entry(page, 'phr-record-load')); index.push(await entry(page, 'phr-index-build'));
+    summary.push(await entry(page, 'phr-summary-compute'));
+    const m = await page.evaluate(() => {
+      if (window.gc) window.gc();
+      return { wasm: window.__wasm?.memory?.buffer?.byteLength ?? 0, js: performance.memory?.usedJSHeapSize ?? 0,
+        plaintext: window.__phrStats?.plaintextBytes ?? 0 };
+    });
+    plaintext = m.plaintext;
+    mem.push(m.wasm + m.js);
+  }
+  row('unlock → first screen, 20k resources (KDF included)', ms(median(toFirst)), '≤ 1000 ms', median(toFirst) <= 1000);
+  row('  of which key derivation (Argon2id 64 MiB, t=3, worker)', ms(median(kdf)));
+  row('  of which record load (decrypt + parse)', ms(median(load)));
+  row('  of which index build', ms(median(index)));
+  row('first render of the summary after keys ready, 20k', ms(median(afterKeys)), '≤ 300 ms', median(afterKeys) <= 300);
+  row('  summary computation', ms(median(summary)));
+  const ratio = median(mem) / plaintext;
+  row('memory after unlock (wasm + JS heap) / plaintext, 20k', `${mb(median(mem))} / ${mb(plaintext)} = ${ratio.toFixed(2)}×`, '≤ 3×', ratio <= 3);
+}
+
+// ---- 5. search and filter per keystroke --------------------------------------------------------------
+console.error('search');
+{
+  await page.goto(APP_URL + '#/timeline');
+  await page.locator('#timeline-count').waitFor();
+  const word = 'hemoglobin a1c';
+  const durations = [];
+  for (let i = 1; i <= word.length; i++) {
+    await page.evaluate(() => performance.clearMeasures('phr-timeline-filter'));
+    await page.locator('#timeline-search').fill(word.slice(0, i));
+    await page.waitForFunction(() => performance.getEntriesByName('phr-timeline-filter').length > 0);
+    durations.push(await entry(page, 'phr-timeline-filter'));
+  }
+  for (const label of ['Lab result', 'Vital sign', 'All types']) {
+    await page.evaluate(() => performance.clearMeasures('phr-timeline-filter'));
+    await page.locator('#timeline-category').selectOption({ label });
+    await page.waitForFunction(() => performance.getEntriesByName('phr-timeline-filter').length > 0);
+    durations.push(await entry(page, 'phr-timeline-filter'));
+  }
+  row('search/filter over 20k: median / max per keystroke', `${ms(median(durations))} / ${ms(Math.max(...durations))}`, '≤ 16 ms', Math.max(...durations) <= 16);
+}
+await ctx.close();
+
+// ---- 6. saving 3,000 resources vs the browser floor -------------------------------------------------------
+console.error('save vs floor');
+{
+  const three = path.join(tmp, 'three.ndjson');
+  writeFileSync(three, readFileSync(general, 'utf8').split('\n').filter(Boolean).slice(0, 3000).join('\n') + '\n');
+  const ours = [], floor = [];
+  for (let i = 0; i < RUNS; i++) {
+    const p = await newPage();
+    await p.goto(APP_URL);
+    await createVault(p, { name: 'Save bench' });
+    await importFile(p, three);
+    const saveMs = await entry(p, 'phr-save');
+    const stats = await p.evaluate(() => window.__phrStats);
+    ours.push(saveMs);
+    // The floor: the same bytes, split the same way, encrypted with WebCrypto AES-GCM and put into
+    // IndexedDB in one transaction, in plain JS.
+    floor.push(await p.evaluate(async ({ bytes, segments }) => {
+      const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), 'AES-GCM', false, ['encrypt']);
+      const parts = Array.from({ length: segments }, () => {
+        const a = new Uint8Array(Math.ceil(bytes / segments));
+        for (let i = 0; i < a.length; i += 65536) crypto.getRandomValues(a.subarray(i, Math.min(i + 65536, a.length)));
+        return a;
+      });
+      const db = await new Promise((res) => { const r = indexedDB.open('floor-bench'); r.onupgradeneeded = () => r.result.createObjectStore('kv'); r.onsuccess = () => res(r.result); });
+      const t0 = performance.now();
+      const cts = [];
+      for (const part of parts) cts.push(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: crypto.getRandomValues(new Uint8Array(12)) }, key, part)));
+      await new Promise((res, rej) => { const tx = db.transaction('kv', 'readwrite'); cts.forEach((c, i) => tx.objectStore('kv').put(c, 'k' + i)); tx.oncomplete = res; tx.onerror = rej; });
+      const t = performance.now() - t0;
+      db.close();
+      return t;
+    }, { bytes: stats.lastSaveBytes, segments: stats.lastSaveSegments }));
+    await p.context().close();
+  }
+  const ratio = median(ours) / median(floor);
+  row('save 3,000 resources: ours / JS floor (WebCrypto + IndexedDB)', `${ms(median(ours))} / ${ms(median(floor))} = ${ratio.toFixed(2)}×`, '≤ 1.5×', ratio <= 1.5);
+}
+
+await browser.close();
+
+// ---- table ---------------------------------------------------------------------------------------------
+const w = [Math.max(...rows.map((r) => r.metric.length), 6), Math.max(...rows.map((r) => r.value.length), 5), Math.max(...rows.map((r) => r.budget.length), 6)];
+const line = (a, b, c, d) => `| ${a.padEnd(w[0])} | ${b.padEnd(w[1])} | ${c.padEnd(w[2])} | ${d.padEnd(6)} |`;
+console.log(line('metric', 'value', 'budget', 'status'));
+console.log(`|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|--------|`);
+for (const r of rows) console.log(line(r.metric, r.value, r.budget, r.status));
