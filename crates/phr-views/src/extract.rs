@@ -1,12 +1,10 @@
 //! Reading one resource into a draft item (owned, before interning). One parse per resource:
-//! the typed view for known types, a lenient generic reading otherwise or when the typed view
-//! fails (the item then carries a "could not read" note).
+//! a lean borrowed reading ([`crate::json`]) for known types, a lenient generic reading otherwise
+//! or when the typed reading fails (the item then carries a "could not read" note).
+//!
+//! Each type's reading declares only the elements used here; the parser skips everything else
+//! (narratives, identifiers, extensions, base64 content) without building it.
 
-use phr_fhir::types::{
-    Annotation, Attachment, CodeableConcept, Coding, Dosage, HumanName, Identifier, Meta, Period,
-    Quantity, Reference, Value,
-};
-use phr_fhir::views;
 use phr_fhir::Resource;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -17,6 +15,10 @@ use crate::index::{
     F_PATIENT, F_UNREADABLE,
 };
 use crate::input::{SourceKind, ViewItem};
+use crate::json::{
+    end, opt, start, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Dosage,
+    HumanName, Identifier, Meta, Period, Quantity, Range, Ratio, Reference, Str, Value,
+};
 use crate::text::{capitalise, truncate_chars};
 use crate::time::When;
 
@@ -111,7 +113,17 @@ pub(crate) struct Draft<'a> {
     pub(crate) med_ref: Option<String>,
 }
 
-type Res = Result<(), phr_fhir::FhirError>;
+type Res = Result<(), serde_json::Error>;
+
+/// Reads a lean typed view straight from the resource's text.
+fn view<'a, T: Deserialize<'a>>(r: &'a Resource) -> Result<T, serde_json::Error> {
+    serde_json::from_str(r.raw())
+}
+
+/// An optional string element as an owned string (empty when absent).
+fn owned(s: &Option<Str<'_>>) -> String {
+    opt(s).unwrap_or("").to_string()
+}
 
 /// Reads one entry. Never fails.
 pub(crate) fn extract<'a>(vi: &ViewItem<'a>, source: u16) -> Draft<'a> {
@@ -246,34 +258,36 @@ pub(crate) fn type_label(t: &str) -> String {
     }
 }
 
-fn apply_meta(meta: Option<&Meta>, d: &mut Draft<'_>) {
+fn apply_meta(meta: Option<&Meta<'_>>, d: &mut Draft<'_>) {
     if let Some(m) = meta {
         if m.security
             .iter()
-            .any(|c| c.code.as_deref() == Some(codes::PATAST))
+            .any(|c| opt(&c.code) == Some(codes::PATAST))
         {
             d.flags |= F_PATIENT;
         }
     }
 }
 
-fn draft_codes(cc: &CodeableConcept) -> Vec<DraftCode> {
+fn draft_codes(cc: &CodeableConcept<'_>) -> Vec<DraftCode> {
     cc.coding.iter().filter_map(draft_code).collect()
 }
 
-fn draft_code(c: &Coding) -> Option<DraftCode> {
-    let code = c.code.as_deref()?.trim();
+fn draft_code(c: &Coding<'_>) -> Option<DraftCode> {
+    let code = opt(&c.code)?.trim();
     if code.is_empty() {
         return None;
     }
     Some(DraftCode {
-        system: c.system.clone().unwrap_or_default(),
+        system: owned(&c.system),
         code: code.to_string(),
-        display: c.display.clone().filter(|d| !d.trim().is_empty()),
+        display: opt(&c.display)
+            .filter(|d| !d.trim().is_empty())
+            .map(str::to_string),
     })
 }
 
-fn set_concept(d: &mut Draft<'_>, cc: Option<&CodeableConcept>) {
+fn set_concept(d: &mut Draft<'_>, cc: Option<&CodeableConcept<'_>>) {
     if let Some(cc) = cc {
         if let Some(t) = cc.display() {
             d.title = t.trim().to_string();
@@ -297,54 +311,66 @@ fn push_search(d: &mut Draft<'_>, s: &str) {
     d.search.push_str(s);
 }
 
-fn push_cc_search(d: &mut Draft<'_>, cc: &CodeableConcept) {
+fn push_cc_search(d: &mut Draft<'_>, cc: &CodeableConcept<'_>) {
     if let Some(t) = cc.display() {
         push_search(d, t);
     }
     for c in &cc.coding {
-        if let Some(code) = &c.code {
+        if let Some(code) = opt(&c.code) {
             push_search(d, code);
         }
     }
 }
 
 fn join_nonempty(parts: &[&str], sep: &str) -> String {
-    parts
-        .iter()
-        .map(|p| p.trim())
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(sep)
+    let mut out = String::new();
+    for p in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
 }
 
 /// The unit as a patient should read it: a UCUM code the table knows becomes its label
 /// (`mm[Hg]` → `mmHg`, `Cel` → `°C`, `[lb_av]` → `lb`); free text stays as written.
-pub(crate) fn unit_text(q: &Quantity) -> String {
-    let written = q.unit.as_deref().or(q.code.as_deref()).unwrap_or("").trim();
-    match crate::ucum::UNITS.iter().find(|d| d.code == written) {
-        Some(d) => d.label.to_string(),
-        None => written.to_string(),
-    }
+pub(crate) fn unit_text(q: &Quantity<'_>) -> String {
+    unit_label(opt(&q.unit).or(opt(&q.code)).unwrap_or("").trim()).to_string()
+}
+
+fn unit_label(written: &str) -> &str {
+    // The first match in the table wins, as a linear search would find it.
+    static LABELS: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    let labels = LABELS.get_or_init(|| {
+        let mut m = rustc_hash::FxHashMap::default();
+        for d in crate::ucum::UNITS {
+            m.entry(d.code).or_insert(d.label);
+        }
+        m
+    });
+    labels.get(written).copied().unwrap_or(written)
 }
 
 /// `< 5 mg/dL`: comparator, digits as written, readable unit.
-pub(crate) fn qty_display(q: &Quantity) -> Option<String> {
+pub(crate) fn qty_display(q: &Quantity<'_>) -> Option<String> {
     let v = q.value.as_ref()?;
     let mut s = String::new();
-    if let Some(c) = &q.comparator {
+    if let Some(c) = opt(&q.comparator) {
         s.push_str(c);
         s.push(' ');
     }
     s.push_str(v.as_str());
-    let u = unit_text(q);
+    let u = unit_label(opt(&q.unit).or(opt(&q.code)).unwrap_or("").trim());
     if !u.is_empty() {
         s.push(' ');
-        s.push_str(&u);
+        s.push_str(u);
     }
     Some(s)
 }
 
-pub(crate) fn draft_qty(q: &Quantity) -> Option<DraftQty> {
+pub(crate) fn draft_qty(q: &Quantity<'_>) -> Option<DraftQty> {
     let dec = q.value.as_ref()?;
     let value = dec.to_f64()?;
     Some(DraftQty {
@@ -352,14 +378,14 @@ pub(crate) fn draft_qty(q: &Quantity) -> Option<DraftQty> {
         text: dec.as_str().to_string(),
         unit: q.unit_key().unwrap_or("").trim().to_string(),
         label: unit_text(q),
-        comparator: q.comparator.clone().unwrap_or_default(),
+        comparator: owned(&q.comparator),
     })
 }
 
-fn interp_of(list: &[CodeableConcept]) -> Interp {
+fn interp_of(list: &[CodeableConcept<'_>]) -> Interp {
     for cc in list {
         for c in &cc.coding {
-            let i = match c.code.as_deref().unwrap_or("") {
+            let i = match opt(&c.code).unwrap_or("") {
                 "N" => Interp::Normal,
                 "H" | "HU" | "H>" | ">" => Interp::High,
                 "L" | "LU" | "L<" | "<" => Interp::Low,
@@ -374,10 +400,145 @@ fn interp_of(list: &[CodeableConcept]) -> Interp {
     Interp::None
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RefRangeView<'a> {
+    #[serde(borrow)]
+    low: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    high: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    text: Option<Str<'a>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<CodeableConcept<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ComponentView<'a> {
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    value_quantity: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    value_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    value_string: Option<Str<'a>>,
+    value_boolean: Option<bool>,
+    value_integer: Option<i64>,
+}
+
+impl<'a> ComponentView<'a> {
+    fn value(&self) -> Option<Value<'_, 'a>> {
+        if let Some(q) = &self.value_quantity {
+            return Some(Value::Quantity(q));
+        }
+        if let Some(c) = &self.value_codeable_concept {
+            return Some(Value::CodeableConcept(c));
+        }
+        if let Some(s) = &self.value_string {
+            return Some(Value::String(s));
+        }
+        if let Some(b) = self.value_boolean {
+            return Some(Value::Boolean(b));
+        }
+        self.value_integer.map(Value::Integer)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ObservationView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    category: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    effective_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    effective_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    effective_instant: Option<Str<'a>>,
+    #[serde(borrow)]
+    issued: Option<Str<'a>>,
+    #[serde(borrow)]
+    value_quantity: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    value_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    value_string: Option<Str<'a>>,
+    value_boolean: Option<bool>,
+    value_integer: Option<i64>,
+    #[serde(borrow)]
+    value_range: Option<Range<'a>>,
+    #[serde(borrow)]
+    value_ratio: Option<Ratio<'a>>,
+    #[serde(borrow)]
+    value_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    value_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    data_absent_reason: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    interpretation: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    reference_range: Vec<RefRangeView<'a>>,
+    #[serde(borrow)]
+    component: Vec<ComponentView<'a>>,
+}
+
+impl<'a> ObservationView<'a> {
+    fn value(&self) -> Option<Value<'_, 'a>> {
+        if let Some(q) = &self.value_quantity {
+            return Some(Value::Quantity(q));
+        }
+        if let Some(c) = &self.value_codeable_concept {
+            return Some(Value::CodeableConcept(c));
+        }
+        if let Some(s) = &self.value_string {
+            return Some(Value::String(s));
+        }
+        if let Some(b) = self.value_boolean {
+            return Some(Value::Boolean(b));
+        }
+        if let Some(i) = self.value_integer {
+            return Some(Value::Integer(i));
+        }
+        if let Some(r) = &self.value_range {
+            return Some(Value::Range(r));
+        }
+        if let Some(r) = &self.value_ratio {
+            return Some(Value::Ratio(r));
+        }
+        if let Some(d) = &self.value_date_time {
+            return Some(Value::DateTime(d));
+        }
+        self.value_period.as_ref().map(Value::Period)
+    }
+
+    /// effective[x] (start of a period), else `issued`.
+    fn date(&self) -> Option<&str> {
+        opt(&self.effective_date_time)
+            .or(opt(&self.effective_instant))
+            .or_else(|| start(&self.effective_period))
+            .or(opt(&self.issued))
+    }
+
+    fn has_category(&self, code: &str) -> bool {
+        self.category
+            .iter()
+            .any(|c| c.has(codes::OBSERVATION_CATEGORY, code) || c.has_code(code))
+    }
+}
+
 fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let o: views::Observation = r.view()?;
+    let o: ObservationView = view(r)?;
     apply_meta(o.meta.as_ref(), d);
-    d.status = o.status.clone().unwrap_or_default();
+    d.status = owned(&o.status);
     if d.status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -394,12 +555,12 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
     let mut value = None;
     match o.value() {
         Some(Value::Quantity(q)) => {
-            value = draft_qty(&q);
-            d.detail = qty_display(&q).unwrap_or_default();
+            value = draft_qty(q);
+            d.detail = qty_display(q).unwrap_or_default();
         }
         Some(Value::CodeableConcept(cc)) => {
             d.detail = cc.display().unwrap_or("").to_string();
-            push_cc_search(d, &cc);
+            push_cc_search(d, cc);
         }
         Some(v) => d.detail = v.display().unwrap_or_default(),
         None => {
@@ -408,7 +569,7 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
             }
         }
     }
-    let mut components = Vec::new();
+    let mut components = Vec::with_capacity(o.component.len());
     for c in &o.component {
         let code = c
             .code
@@ -416,7 +577,7 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
             .and_then(|cc| {
                 cc.coding
                     .iter()
-                    .filter(|x| x.system.as_deref() == Some(codes::LOINC))
+                    .filter(|x| opt(&x.system) == Some(codes::LOINC))
                     .chain(cc.coding.iter())
                     .find_map(draft_code)
             })
@@ -437,8 +598,11 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
         components.push(DraftComponent {
             code,
             title,
-            value: v.as_ref().and_then(Value::as_quantity).and_then(draft_qty),
-            text: match v.as_ref() {
+            value: match v {
+                Some(Value::Quantity(q)) => draft_qty(q),
+                _ => None,
+            },
+            text: match v {
                 Some(Value::Quantity(q)) => qty_display(q).unwrap_or_default(),
                 Some(other) => other.display().unwrap_or_default(),
                 None => String::new(),
@@ -480,7 +644,7 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
             (
                 rr.low.as_ref().and_then(draft_qty),
                 rr.high.as_ref().and_then(draft_qty),
-                rr.text.clone().unwrap_or_default(),
+                owned(&rr.text),
             )
         });
     d.extra = DraftExtra::Obs {
@@ -492,8 +656,63 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ConditionView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    clinical_status: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    verification_status: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    category: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    severity: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    onset_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    onset_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    abatement_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    abatement_string: Option<Str<'a>>,
+    #[serde(borrow)]
+    recorded_date: Option<Str<'a>>,
+}
+
+impl ConditionView<'_> {
+    fn date(&self) -> Option<&str> {
+        opt(&self.onset_date_time)
+            .or_else(|| start(&self.onset_period))
+            .or(opt(&self.recorded_date))
+    }
+
+    fn clinical_status_code(&self) -> Option<&str> {
+        self.clinical_status
+            .as_ref()
+            .and_then(|c| c.coding.iter().find_map(|c| opt(&c.code)))
+    }
+
+    /// Active unless a status says otherwise, or an abatement date exists.
+    fn is_active(&self) -> bool {
+        match self.clinical_status_code() {
+            Some(s) => matches!(s, "active" | "recurrence" | "relapse"),
+            None => self.abatement_date_time.is_none() && self.abatement_string.is_none(),
+        }
+    }
+
+    fn is_entered_in_error(&self) -> bool {
+        self.verification_status
+            .as_ref()
+            .is_some_and(|v| v.has_code("entered-in-error"))
+    }
+}
+
 fn condition(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let c: views::Condition = r.view()?;
+    let c: ConditionView = view(r)?;
     apply_meta(c.meta.as_ref(), d);
     set_concept(d, c.code.as_ref());
     if c.is_entered_in_error() {
@@ -524,13 +743,64 @@ fn condition(r: &Resource, d: &mut Draft<'_>) -> Res {
         }
     }
     d.extra = DraftExtra::Ended {
-        end: parse_date(c.abatement_date_time.as_deref()),
+        end: parse_date(opt(&c.abatement_date_time)),
     };
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AllergyReaction<'a> {
+    #[serde(borrow)]
+    substance: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    manifestation: Vec<CodeableConcept<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AllergyView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    clinical_status: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    verification_status: Option<CodeableConcept<'a>>,
+    /// food | medication | environment | biologic (codes, not CodeableConcepts).
+    #[serde(borrow)]
+    category: Vec<Str<'a>>,
+    #[serde(borrow)]
+    criticality: Option<Str<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    onset_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    recorded_date: Option<Str<'a>>,
+    #[serde(borrow)]
+    reaction: Vec<AllergyReaction<'a>>,
+}
+
+impl AllergyView<'_> {
+    fn is_active(&self) -> bool {
+        let refuted = self
+            .verification_status
+            .as_ref()
+            .is_some_and(|v| v.has_code("refuted") || v.has_code("entered-in-error"));
+        let inactive = self
+            .clinical_status
+            .as_ref()
+            .is_some_and(|c| c.has_code("inactive") || c.has_code("resolved"));
+        !refuted && !inactive
+    }
+
+    fn date(&self) -> Option<&str> {
+        opt(&self.onset_date_time).or(opt(&self.recorded_date))
+    }
+}
+
 fn allergy(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let a: views::AllergyIntolerance = r.view()?;
+    let a: AllergyView = view(r)?;
     apply_meta(a.meta.as_ref(), d);
     set_concept(d, a.code.as_ref());
     if a.verification_status
@@ -547,16 +817,17 @@ fn allergy(r: &Resource, d: &mut Draft<'_>) -> Res {
     d.status = a
         .clinical_status
         .as_ref()
-        .and_then(|c| c.coding.iter().find_map(|x| x.code.clone()))
-        .unwrap_or_default();
+        .and_then(|c| c.coding.iter().find_map(|x| opt(&x.code)))
+        .unwrap_or("")
+        .to_string();
     d.date = parse_date(a.date());
-    let mut reactions: Vec<String> = Vec::new();
+    let mut reactions: Vec<&str> = Vec::new();
     let mut substances = Vec::new();
     for re in &a.reaction {
         for m in &re.manifestation {
             if let Some(t) = m.display() {
                 if !reactions.iter().any(|x| x.eq_ignore_ascii_case(t)) {
-                    reactions.push(t.to_string());
+                    reactions.push(t);
                 }
             }
         }
@@ -565,7 +836,7 @@ fn allergy(r: &Resource, d: &mut Draft<'_>) -> Res {
             push_cc_search(d, s);
         }
     }
-    let crit = a.criticality.clone();
+    let crit = opt(&a.criticality).map(str::to_string);
     let crit_text = match crit.as_deref() {
         Some("high") => "high criticality",
         Some("low") => "low criticality",
@@ -585,38 +856,56 @@ fn allergy(r: &Resource, d: &mut Draft<'_>) -> Res {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct ContainedMed {
-    resource_type: String,
-    id: Option<String>,
-    code: Option<CodeableConcept>,
-    ingredient: Vec<MedIngredient>,
+struct ContainedMed<'a> {
+    #[serde(borrow)]
+    resource_type: Str<'a>,
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    ingredient: Vec<MedIngredient<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct MedIngredient {
-    item_codeable_concept: Option<CodeableConcept>,
+struct MedIngredient<'a> {
+    #[serde(borrow)]
+    item_codeable_concept: Option<CodeableConcept<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct MedOrder {
-    meta: Option<Meta>,
-    status: Option<String>,
-    medication_codeable_concept: Option<CodeableConcept>,
-    medication_reference: Option<Reference>,
-    authored_on: Option<String>,
-    effective_date_time: Option<String>,
-    effective_period: Option<Period>,
-    date_asserted: Option<String>,
-    dosage_instruction: Vec<Dosage>,
-    dosage: Vec<Dosage>,
-    contained: Vec<ContainedMed>,
-    reason_code: Vec<CodeableConcept>,
-    note: Vec<Annotation>,
+struct MedOrder<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    medication_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    medication_reference: Option<Reference<'a>>,
+    #[serde(borrow)]
+    authored_on: Option<Str<'a>>,
+    #[serde(borrow)]
+    effective_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    effective_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    date_asserted: Option<Str<'a>>,
+    #[serde(borrow)]
+    dosage_instruction: Vec<Dosage<'a>>,
+    #[serde(borrow)]
+    dosage: Vec<Dosage<'a>>,
+    #[serde(borrow)]
+    contained: Vec<ContainedMed<'a>>,
+    #[serde(borrow)]
+    reason_code: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    note: Vec<Annotation<'a>>,
 }
 
-fn ingredient_codes(list: &[MedIngredient]) -> Vec<DraftCode> {
+fn ingredient_codes(list: &[MedIngredient<'_>]) -> Vec<DraftCode> {
     list.iter()
         .filter_map(|i| i.item_codeable_concept.as_ref())
         .flat_map(draft_codes)
@@ -627,19 +916,19 @@ fn ingredient_codes(list: &[MedIngredient]) -> Vec<DraftCode> {
 /// resolution. Returns ingredient codes found.
 fn med_concept(
     d: &mut Draft<'_>,
-    cc: Option<&CodeableConcept>,
-    reference: Option<&Reference>,
-    contained: &[ContainedMed],
+    cc: Option<&CodeableConcept<'_>>,
+    reference: Option<&Reference<'_>>,
+    contained: &[ContainedMed<'_>],
 ) -> Vec<DraftCode> {
     let mut ingredients = Vec::new();
     if cc.is_some() {
         set_concept(d, cc);
     } else if let Some(rf) = reference {
-        let target = rf.reference.as_deref().unwrap_or("");
+        let target = opt(&rf.reference).unwrap_or("");
         if let Some(local) = target.strip_prefix('#') {
             if let Some(m) = contained
                 .iter()
-                .find(|m| m.resource_type == "Medication" && m.id.as_deref() == Some(local))
+                .find(|m| &*m.resource_type == "Medication" && opt(&m.id) == Some(local))
             {
                 set_concept(d, m.code.as_ref());
                 ingredients = ingredient_codes(&m.ingredient);
@@ -648,7 +937,7 @@ fn med_concept(
             d.med_ref = Some(target.to_string());
         }
         if d.title.is_empty() {
-            if let Some(t) = rf.display.as_deref().filter(|t| !t.trim().is_empty()) {
+            if let Some(t) = opt(&rf.display).filter(|t| !t.trim().is_empty()) {
                 d.title = t.trim().to_string();
             } else {
                 d.title_is_fallback = true;
@@ -659,7 +948,7 @@ fn med_concept(
 }
 
 fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let m: MedOrder = r.view()?;
+    let m: MedOrder = view(r)?;
     apply_meta(m.meta.as_ref(), d);
     let ingredients = med_concept(
         d,
@@ -667,7 +956,7 @@ fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
         m.medication_reference.as_ref(),
         &m.contained,
     );
-    let status = m.status.clone().unwrap_or_default();
+    let status = owned(&m.status);
     let is_request = r.resource_type() == "MedicationRequest";
     d.activity = match status.as_str() {
         "active" => Activity::Active,
@@ -681,13 +970,12 @@ fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
     }
     d.status = status;
     d.date = if is_request {
-        parse_date(m.authored_on.as_deref())
+        parse_date(opt(&m.authored_on))
     } else {
         parse_date(
-            m.effective_date_time
-                .as_deref()
-                .or(m.effective_period.as_ref().and_then(|p| p.start.as_deref()))
-                .or(m.date_asserted.as_deref()),
+            opt(&m.effective_date_time)
+                .or(start(&m.effective_period))
+                .or(opt(&m.date_asserted)),
         )
     };
     let dosages = if is_request {
@@ -697,7 +985,7 @@ fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
     };
     d.detail = dosages
         .iter()
-        .filter_map(|x| x.text.as_deref())
+        .filter_map(|x| opt(&x.text))
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .collect::<Vec<_>>()
@@ -718,20 +1006,16 @@ fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
         }
     }
     for n in &m.note {
-        if let Some(t) = &n.text {
+        if let Some(t) = opt(&n.text) {
             push_search(d, &truncate_chars(t, 200));
         }
     }
-    let end = m
-        .effective_period
-        .as_ref()
-        .and_then(|p| p.end.as_deref())
-        .or_else(|| {
-            dosages
-                .iter()
-                .filter_map(|x| x.timing.as_ref()?.repeat.as_ref()?.bounds_period.as_ref())
-                .find_map(|p| p.end.as_deref())
-        });
+    let end = end(&m.effective_period).or_else(|| {
+        dosages
+            .iter()
+            .filter_map(|x| x.timing.as_ref()?.repeat.as_ref()?.bounds_period.as_ref())
+            .find_map(|p| opt(&p.end))
+    });
     d.extra = DraftExtra::Med {
         ingredients,
         end: parse_date(end),
@@ -741,19 +1025,27 @@ fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct MedAdmin {
-    meta: Option<Meta>,
-    status: Option<String>,
-    status_reason: Vec<CodeableConcept>,
-    medication_codeable_concept: Option<CodeableConcept>,
-    medication_reference: Option<Reference>,
-    effective_date_time: Option<String>,
-    effective_period: Option<Period>,
-    contained: Vec<ContainedMed>,
+struct MedAdmin<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    status_reason: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    medication_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    medication_reference: Option<Reference<'a>>,
+    #[serde(borrow)]
+    effective_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    effective_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    contained: Vec<ContainedMed<'a>>,
 }
 
 fn med_admin(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let m: MedAdmin = r.view()?;
+    let m: MedAdmin = view(r)?;
     apply_meta(m.meta.as_ref(), d);
     med_concept(
         d,
@@ -761,7 +1053,7 @@ fn med_admin(r: &Resource, d: &mut Draft<'_>) -> Res {
         m.medication_reference.as_ref(),
         &m.contained,
     );
-    let status = m.status.clone().unwrap_or_default();
+    let status = owned(&m.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -776,84 +1068,145 @@ fn med_admin(r: &Resource, d: &mut Draft<'_>) -> Res {
         s => capitalise(s),
     };
     d.status = status;
-    d.date = parse_date(
-        m.effective_date_time
-            .as_deref()
-            .or(m.effective_period.as_ref().and_then(|p| p.start.as_deref())),
-    );
+    d.date = parse_date(opt(&m.effective_date_time).or(start(&m.effective_period)));
     Ok(())
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct MedicationView {
-    meta: Option<Meta>,
-    code: Option<CodeableConcept>,
-    ingredient: Vec<views::MedicationIngredient>,
+struct MedicationView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    ingredient: Vec<MedIngredient<'a>>,
 }
 
 fn medication(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let m: MedicationView = r.view()?;
+    let m: MedicationView = view(r)?;
     apply_meta(m.meta.as_ref(), d);
     set_concept(d, m.code.as_ref());
-    let ingredients = m
-        .ingredient
-        .iter()
-        .filter_map(|i| i.item_codeable_concept.as_ref())
-        .flat_map(draft_codes)
-        .collect();
     d.extra = DraftExtra::Med {
-        ingredients,
+        ingredients: ingredient_codes(&m.ingredient),
         end: None,
     };
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ImmunizationView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    vaccine_code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    occurrence_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    occurrence_string: Option<Str<'a>>,
+    #[serde(borrow)]
+    lot_number: Option<Str<'a>>,
+}
+
 fn immunization(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let i: views::Immunization = r.view()?;
+    let i: ImmunizationView = view(r)?;
     apply_meta(i.meta.as_ref(), d);
     set_concept(d, i.vaccine_code.as_ref());
-    let status = i.status.clone().unwrap_or_default();
+    let status = owned(&i.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
     d.detail = if status == "not-done" {
         "Not given".into()
     } else {
-        i.lot_number
-            .as_deref()
+        opt(&i.lot_number)
             .map(|l| format!("Lot {l}"))
             .unwrap_or_default()
     };
     d.status = status;
-    d.date = parse_date(
-        i.occurrence_date_time
-            .as_deref()
-            .or(i.occurrence_string.as_deref()),
-    );
+    d.date = parse_date(opt(&i.occurrence_date_time).or(opt(&i.occurrence_string)));
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ProcedureView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    performed_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    performed_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    reason_code: Vec<CodeableConcept<'a>>,
+}
+
 fn procedure(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let p: views::Procedure = r.view()?;
+    let p: ProcedureView = view(r)?;
     apply_meta(p.meta.as_ref(), d);
     set_concept(d, p.code.as_ref());
-    let status = p.status.clone().unwrap_or_default();
+    let status = owned(&p.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
     let reasons: Vec<&str> = p.reason_code.iter().filter_map(|c| c.display()).collect();
     d.detail = reasons.join(", ");
     d.status = status;
-    d.date = parse_date(p.date());
+    d.date = parse_date(opt(&p.performed_date_time).or_else(|| start(&p.performed_period)));
     d.extra = DraftExtra::Ended {
-        end: parse_date(p.performed_period.as_ref().and_then(|x| x.end.as_deref())),
+        end: parse_date(end(&p.performed_period)),
     };
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EncounterParticipant<'a> {
+    #[serde(borrow)]
+    individual: Option<Reference<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EncounterLocation<'a> {
+    #[serde(borrow)]
+    location: Option<Reference<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct EncounterView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    class: Option<Coding<'a>>,
+    #[serde(rename = "type", borrow)]
+    kind: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    service_type: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    participant: Vec<EncounterParticipant<'a>>,
+    #[serde(borrow)]
+    period: Option<Period<'a>>,
+    #[serde(borrow)]
+    reason_code: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    location: Vec<EncounterLocation<'a>>,
+    #[serde(borrow)]
+    service_provider: Option<Reference<'a>>,
+}
+
 fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let e: views::Encounter = r.view()?;
+    let e: EncounterView = view(r)?;
     apply_meta(e.meta.as_ref(), d);
     if let Some(t) = e.kind.first() {
         set_concept(d, Some(t));
@@ -867,7 +1220,7 @@ fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
         }
     }
     if let Some(class) = &e.class {
-        let label = match class.code.as_deref().unwrap_or("") {
+        let label = match opt(&class.code).unwrap_or("") {
             "AMB" => "Outpatient visit",
             "EMER" => "Emergency visit",
             "IMP" | "ACUTE" | "NONAC" => "Hospital stay",
@@ -876,9 +1229,7 @@ fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
             "OBSENC" => "Observation stay",
             _ => "",
         };
-        let label = class
-            .display
-            .as_deref()
+        let label = opt(&class.display)
             .filter(|_| label.is_empty())
             .unwrap_or(label);
         if d.title.is_empty() && !label.is_empty() {
@@ -889,7 +1240,7 @@ fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
         }
         push_search(d, label);
     }
-    let status = e.status.clone().unwrap_or_default();
+    let status = owned(&e.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -898,47 +1249,74 @@ fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
     let provider = e
         .service_provider
         .as_ref()
-        .and_then(|p| p.display.as_deref())
+        .and_then(|p| opt(&p.display))
         .unwrap_or("");
     d.detail = join_nonempty(&[&reasons.join(", "), provider], " · ");
     for p in &e.participant {
-        if let Some(n) = p.individual.as_ref().and_then(|i| i.display.as_deref()) {
+        if let Some(n) = p.individual.as_ref().and_then(|i| opt(&i.display)) {
             push_search(d, n);
         }
     }
     for l in &e.location {
-        if let Some(n) = l.location.as_ref().and_then(|i| i.display.as_deref()) {
+        if let Some(n) = l.location.as_ref().and_then(|i| opt(&i.display)) {
             push_search(d, n);
         }
     }
-    d.date = parse_date(e.period.as_ref().and_then(|p| p.start.as_deref()));
+    d.date = parse_date(start(&e.period));
     d.extra = DraftExtra::Ended {
-        end: parse_date(e.period.as_ref().and_then(|p| p.end.as_deref())),
+        end: parse_date(end(&e.period)),
     };
     Ok(())
 }
 
-fn attachment_info(a: &Attachment) -> AttachmentInfo {
+fn attachment_info(a: &Attachment<'_>) -> AttachmentInfo {
     AttachmentInfo {
-        content_type: a.content_type.clone(),
-        title: a.title.clone(),
-        has_data: a.data.as_deref().is_some_and(|x| !x.is_empty()),
-        url: a.url.clone(),
+        content_type: opt(&a.content_type).map(str::to_string),
+        title: opt(&a.title).map(str::to_string),
+        has_data: a.data.is_some_and(|x| x.0),
+        url: opt(&a.url).map(str::to_string),
         size: a.size,
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct DiagnosticReportView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    category: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    effective_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    effective_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    issued: Option<Str<'a>>,
+    #[serde(borrow)]
+    conclusion: Option<Str<'a>>,
+    #[serde(borrow)]
+    presented_form: Vec<Attachment<'a>>,
+}
+
 fn diagnostic_report(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let x: views::DiagnosticReport = r.view()?;
+    let x: DiagnosticReportView = view(r)?;
     apply_meta(x.meta.as_ref(), d);
     set_concept(d, x.code.as_ref());
-    let status = x.status.clone().unwrap_or_default();
+    let status = owned(&x.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
     d.status = status;
-    d.date = parse_date(x.date());
-    if let Some(c) = &x.conclusion {
+    d.date = parse_date(
+        opt(&x.effective_date_time)
+            .or_else(|| start(&x.effective_period))
+            .or(opt(&x.issued)),
+    );
+    if let Some(c) = opt(&x.conclusion) {
         d.detail = truncate_chars(c.trim(), 120);
         push_search(d, &truncate_chars(c, 400));
     }
@@ -956,51 +1334,82 @@ fn diagnostic_report(r: &Resource, d: &mut Draft<'_>) -> Res {
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DocumentContent<'a> {
+    #[serde(borrow)]
+    attachment: Option<Attachment<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DocumentContext<'a> {
+    #[serde(borrow)]
+    period: Option<Period<'a>>,
+    #[serde(borrow)]
+    related: Vec<Reference<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct DocumentReferenceView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    doc_status: Option<Str<'a>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    category: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    date: Option<Str<'a>>,
+    #[serde(borrow)]
+    author: Vec<Reference<'a>>,
+    #[serde(borrow)]
+    description: Option<Str<'a>>,
+    #[serde(borrow)]
+    content: Vec<DocumentContent<'a>>,
+    #[serde(borrow)]
+    context: Option<DocumentContext<'a>>,
+}
+
 fn document_reference(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let x: views::DocumentReference = r.view()?;
+    let x: DocumentReferenceView = view(r)?;
     apply_meta(x.meta.as_ref(), d);
     set_concept(d, x.kind.as_ref());
     let first_title = x
         .content
         .iter()
-        .find_map(|c| c.attachment.as_ref()?.title.clone());
+        .find_map(|c| opt(&c.attachment.as_ref()?.title));
     if d.title.is_empty() {
-        d.title = x
-            .description
-            .clone()
-            .or(first_title.clone())
-            .unwrap_or_default();
+        d.title = opt(&x.description)
+            .or(first_title)
+            .unwrap_or("")
+            .to_string();
     }
-    let status = x.status.clone().unwrap_or_default();
+    let status = owned(&x.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
-    d.status = x.doc_status.clone().unwrap_or(status);
+    d.status = opt(&x.doc_status).map(str::to_string).unwrap_or(status);
     d.date = parse_date(
-        x.date
-            .as_deref()
-            .or(x
-                .context
-                .as_ref()
-                .and_then(|c| c.period.as_ref())
-                .and_then(|p| p.start.as_deref()))
+        opt(&x.date)
+            .or(x.context.as_ref().and_then(|c| start(&c.period)))
             .or(x
                 .content
                 .iter()
-                .find_map(|c| c.attachment.as_ref()?.creation.as_deref())),
+                .find_map(|c| opt(&c.attachment.as_ref()?.creation))),
     );
     let category = x.category.iter().find_map(|c| c.display()).unwrap_or("");
-    let desc = x
-        .description
-        .as_deref()
-        .filter(|t| *t != d.title)
-        .unwrap_or("");
+    let desc = opt(&x.description).filter(|t| *t != d.title).unwrap_or("");
     d.detail = join_nonempty(&[desc, category], " · ");
-    if let Some(t) = first_title.as_deref().filter(|t| *t != d.title) {
+    if let Some(t) = first_title.filter(|t| *t != d.title) {
         push_search(d, t);
     }
     for a in &x.author {
-        if let Some(n) = &a.display {
+        if let Some(n) = opt(&a.display) {
             push_search(d, n);
         }
     }
@@ -1017,7 +1426,7 @@ fn document_reference(r: &Resource, d: &mut Draft<'_>) -> Res {
             .map(|c| {
                 c.related
                     .iter()
-                    .filter_map(|r| r.reference.clone())
+                    .filter_map(|r| opt(&r.reference).map(str::to_string))
                     .collect()
             })
             .unwrap_or_default(),
@@ -1025,15 +1434,49 @@ fn document_reference(r: &Resource, d: &mut Draft<'_>) -> Res {
     Ok(())
 }
 
-fn quantity_text(q: &Quantity) -> String {
+fn quantity_text(q: &Quantity<'_>) -> String {
     qty_display(q).unwrap_or_default()
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GoalTarget<'a> {
+    #[serde(borrow)]
+    measure: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    detail_quantity: Option<Quantity<'a>>,
+    #[serde(borrow)]
+    detail_range: Option<Range<'a>>,
+    #[serde(borrow)]
+    detail_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    detail_string: Option<Str<'a>>,
+    #[serde(borrow)]
+    due_date: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GoalView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    lifecycle_status: Option<Str<'a>>,
+    #[serde(borrow)]
+    description: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    start_date: Option<Str<'a>>,
+    #[serde(borrow)]
+    target: Vec<GoalTarget<'a>>,
+    #[serde(borrow)]
+    status_date: Option<Str<'a>>,
+}
+
 fn goal(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let g: views::Goal = r.view()?;
+    let g: GoalView = view(r)?;
     apply_meta(g.meta.as_ref(), d);
     set_concept(d, g.description.as_ref());
-    let status = g.lifecycle_status.clone().unwrap_or_default();
+    let status = owned(&g.lifecycle_status);
     d.activity = match status.as_str() {
         "active" | "accepted" => Activity::Active,
         "proposed" | "planned" => Activity::Planned,
@@ -1046,7 +1489,7 @@ fn goal(r: &Resource, d: &mut Draft<'_>) -> Res {
         _ => Activity::Unknown,
     };
     d.status = status;
-    d.date = parse_date(g.start_date.as_deref().or(g.status_date.as_deref()));
+    d.date = parse_date(opt(&g.start_date).or(opt(&g.status_date)));
     let mut targets = Vec::new();
     let mut due = None;
     for t in &g.target {
@@ -1063,9 +1506,9 @@ fn goal(r: &Resource, d: &mut Draft<'_>) -> Res {
         } else if let Some(cc) = &t.detail_codeable_concept {
             cc.display().unwrap_or("").to_string()
         } else {
-            t.detail_string.clone().unwrap_or_default()
+            owned(&t.detail_string)
         };
-        let when = parse_date(t.due_date.as_deref());
+        let when = parse_date(opt(&t.due_date));
         if due.is_none() {
             due = when;
         }
@@ -1086,11 +1529,44 @@ fn goal(r: &Resource, d: &mut Draft<'_>) -> Res {
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CarePlanActivityDetail<'a> {
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CarePlanActivity<'a> {
+    #[serde(borrow)]
+    detail: Option<CarePlanActivityDetail<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CarePlanView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    category: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    title: Option<Str<'a>>,
+    #[serde(borrow)]
+    description: Option<Str<'a>>,
+    #[serde(borrow)]
+    period: Option<Period<'a>>,
+    #[serde(borrow)]
+    activity: Vec<CarePlanActivity<'a>>,
+}
+
 fn care_plan(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let c: views::CarePlan = r.view()?;
+    let c: CarePlanView = view(r)?;
     apply_meta(c.meta.as_ref(), d);
     let cat = c.category.iter().find(|x| x.display().is_some());
-    if let Some(t) = c.title.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(t) = opt(&c.title).filter(|t| !t.trim().is_empty()) {
         d.title = t.to_string();
         if let Some(cat) = cat {
             d.codes = draft_codes(cat);
@@ -1098,16 +1574,14 @@ fn care_plan(r: &Resource, d: &mut Draft<'_>) -> Res {
     } else {
         set_concept(d, cat);
     }
-    let status = c.status.clone().unwrap_or_default();
+    let status = owned(&c.status);
     d.activity = status_activity(&status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
     d.status = status;
-    d.date = parse_date(c.period.as_ref().and_then(|p| p.start.as_deref()));
-    d.detail = c
-        .description
-        .as_deref()
+    d.date = parse_date(start(&c.period));
+    d.detail = opt(&c.description)
         .map(|x| truncate_chars(x, 120))
         .unwrap_or_default();
     for a in &c.activity {
@@ -1121,7 +1595,7 @@ fn care_plan(r: &Resource, d: &mut Draft<'_>) -> Res {
         }
     }
     d.extra = DraftExtra::Ended {
-        end: parse_date(c.period.as_ref().and_then(|p| p.end.as_deref())),
+        end: parse_date(end(&c.period)),
     };
     Ok(())
 }
@@ -1136,26 +1610,51 @@ fn status_activity(status: &str) -> Activity {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CareTeamParticipant<'a> {
+    #[serde(borrow)]
+    role: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    member: Option<Reference<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CareTeamView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    #[serde(borrow)]
+    period: Option<Period<'a>>,
+    #[serde(borrow)]
+    participant: Vec<CareTeamParticipant<'a>>,
+}
+
 fn care_team(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let c: views::CareTeam = r.view()?;
+    let c: CareTeamView = view(r)?;
     apply_meta(c.meta.as_ref(), d);
-    if let Some(n) = c.name.as_deref() {
+    if let Some(n) = opt(&c.name) {
         d.title = n.to_string();
     }
-    let status = c.status.clone().unwrap_or_default();
+    let status = owned(&c.status);
     d.activity = status_activity(&status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
     d.status = status;
-    d.date = parse_date(c.period.as_ref().and_then(|p| p.start.as_deref()));
+    d.date = parse_date(start(&c.period));
     let mut participants = Vec::new();
     for p in &c.participant {
         let name = p
             .member
             .as_ref()
-            .and_then(|m| m.display.clone())
-            .unwrap_or_default();
+            .and_then(|m| opt(&m.display))
+            .unwrap_or("")
+            .to_string();
         let role = p
             .role
             .iter()
@@ -1167,7 +1666,10 @@ fn care_team(r: &Resource, d: &mut Draft<'_>) -> Res {
         participants.push((
             name,
             role,
-            p.member.as_ref().and_then(|m| m.reference.clone()),
+            p.member
+                .as_ref()
+                .and_then(|m| opt(&m.reference))
+                .map(str::to_string),
         ));
     }
     d.detail = participants
@@ -1180,10 +1682,41 @@ fn care_team(r: &Resource, d: &mut Draft<'_>) -> Res {
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PatientContact<'a> {
+    #[serde(borrow)]
+    relationship: Vec<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    name: Option<HumanName<'a>>,
+    #[serde(borrow)]
+    telecom: Vec<ContactPoint<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PatientView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    name: Vec<HumanName<'a>>,
+    #[serde(borrow)]
+    birth_date: Option<Str<'a>>,
+    #[serde(borrow)]
+    contact: Vec<PatientContact<'a>>,
+}
+
 fn patient(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let p: views::Patient = r.view()?;
+    let p: PatientView = view(r)?;
     apply_meta(p.meta.as_ref(), d);
-    let name = p.display_name().unwrap_or_default();
+    // The official (or first) name.
+    let name = p
+        .name
+        .iter()
+        .find(|n| opt(&n.use_) == Some("official"))
+        .or_else(|| p.name.first())
+        .map(HumanName::display)
+        .unwrap_or_default();
     d.title = name.clone();
     let contacts = p
         .contact
@@ -1200,49 +1733,57 @@ fn patient(r: &Resource, d: &mut Draft<'_>) -> Res {
                 .relationship
                 .iter()
                 .flat_map(|r| r.coding.iter())
-                .filter_map(|x| x.code.clone())
+                .filter_map(|x| opt(&x.code).map(str::to_string))
                 .collect(),
             phone: c
                 .telecom
                 .iter()
-                .find(|t| {
-                    t.system
-                        .as_deref()
-                        .is_none_or(|s| s == "phone" || s == "sms")
-                })
-                .and_then(|t| t.value.clone()),
+                .find(|t| opt(&t.system).is_none_or(|s| s == "phone" || s == "sms"))
+                .and_then(|t| opt(&t.value).map(str::to_string)),
         })
         .collect();
-    d.detail = p
-        .birth_date
-        .clone()
+    let birth_date = opt(&p.birth_date).map(str::to_string);
+    d.detail = birth_date
+        .as_ref()
         .map(|b| format!("Born {b}"))
         .unwrap_or_default();
     d.extra = DraftExtra::Patient {
         name,
-        birth_date: p.birth_date.clone(),
+        birth_date,
         contacts,
     };
     Ok(())
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct PersonView {
-    meta: Option<Meta>,
-    name: Vec<HumanName>,
-    identifier: Vec<Identifier>,
-    qualification: Vec<views::PractitionerQualification>,
-    relationship: Vec<CodeableConcept>,
+#[serde(default)]
+struct Qualification<'a> {
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PersonView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    name: Vec<HumanName<'a>>,
+    #[serde(borrow)]
+    identifier: Vec<Identifier<'a>>,
+    #[serde(borrow)]
+    qualification: Vec<Qualification<'a>>,
+    #[serde(borrow)]
+    relationship: Vec<CodeableConcept<'a>>,
 }
 
 fn person(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let p: PersonView = r.view()?;
+    let p: PersonView = view(r)?;
     apply_meta(p.meta.as_ref(), d);
     if let Some(n) = p.name.first() {
         let mut s = n.display();
         if let Some(prefix) = n.prefix.first().filter(|_| n.text.is_none()) {
-            s = format!("{prefix} {s}");
+            s = format!("{} {s}", &**prefix);
         }
         d.title = s;
     }
@@ -1257,8 +1798,8 @@ fn person(r: &Resource, d: &mut Draft<'_>) -> Res {
     let npi = p
         .identifier
         .iter()
-        .find(|i| i.system.as_deref() == Some(codes::NPI))
-        .and_then(|i| i.value.clone());
+        .find(|i| opt(&i.system) == Some(codes::NPI))
+        .and_then(|i| opt(&i.value).map(str::to_string));
     if let Some(n) = &npi {
         push_search(d, n);
     }
@@ -1266,33 +1807,127 @@ fn person(r: &Resource, d: &mut Draft<'_>) -> Res {
     Ok(())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeviceName<'a> {
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UdiCarrier<'a> {
+    #[serde(rename = "carrierHRF", borrow)]
+    carrier_hrf: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct DeviceView<'a> {
+    #[serde(borrow)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    device_name: Vec<DeviceName<'a>>,
+    #[serde(borrow)]
+    udi_carrier: Vec<UdiCarrier<'a>>,
+}
+
 fn device(r: &Resource, d: &mut Draft<'_>) -> Res {
-    let x: views::Device = r.view()?;
+    let x: DeviceView = view(r)?;
     apply_meta(x.meta.as_ref(), d);
     set_concept(d, x.kind.as_ref());
-    if let Some(n) = x.device_name.iter().find_map(|n| n.name.clone()) {
+    if let Some(n) = x.device_name.iter().find_map(|n| opt(&n.name)) {
         if d.title.is_empty() {
-            d.title = n;
+            d.title = n.to_string();
         } else {
-            push_search(d, &n);
+            push_search(d, n);
         }
     }
-    let status = x.status.clone().unwrap_or_default();
+    let status = owned(&x.status);
     d.activity = status_activity(&status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
     d.status = status;
-    if let Some(u) = x.udi_carrier.iter().find_map(|u| u.carrier_h_r_f.clone()) {
-        push_search(d, &u);
+    if let Some(u) = x.udi_carrier.iter().find_map(|u| opt(&u.carrier_hrf)) {
+        push_search(d, u);
     }
     Ok(())
+}
+
+/// The top-level elements [`generic`] reads.
+const GENERIC_KEYS: &[&str] = &[
+    "meta",
+    "status",
+    "clinicalStatus",
+    "verificationStatus",
+    "code",
+    "vaccineCode",
+    "medicationCodeableConcept",
+    "type",
+    "description",
+    "name",
+    "category",
+    "effectiveDateTime",
+    "effectiveInstant",
+    "occurrenceDateTime",
+    "performedDateTime",
+    "onsetDateTime",
+    "authoredOn",
+    "date",
+    "recordedDate",
+    "issued",
+    "created",
+    "recorded",
+    "dateAsserted",
+    "effectivePeriod",
+    "performedPeriod",
+    "onsetPeriod",
+    "period",
+    "billablePeriod",
+];
+
+/// A resource as a generic JSON object holding only [`GENERIC_KEYS`] (the same values a full
+/// parse gives for them, the last one winning for repeated keys); everything else is skipped.
+struct Pruned(Json);
+
+impl<'de> Deserialize<'de> for Pruned {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Pruned;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Pruned, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(k) = map.next_key::<Str<'de>>()? {
+                    if GENERIC_KEYS.contains(&&*k) {
+                        out.insert(k.to_owned_string(), map.next_value::<Json>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Pruned(Json::Object(out)))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Lenient reading through a generic JSON value, for unknown types and resources whose typed
 /// view failed. Returns whether anything meaningful (a concept or a date) was found.
 fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
-    let v: Json = r.value();
+    let v: Json = serde_json::from_str::<Pruned>(r.raw())
+        .map(|p| p.0)
+        .unwrap_or_else(|_| r.value());
     let get = |path: &[&str]| -> Option<&Json> {
         let mut cur = &v;
         for p in path {
@@ -1346,7 +1981,7 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
     ] {
         let Some(x) = v.get(field) else { continue };
         let x = x.as_array().and_then(|a| a.first()).unwrap_or(x);
-        if let Ok(cc) = serde_json::from_value::<CodeableConcept>(x.clone()) {
+        if let Ok(cc) = CodeableConcept::deserialize(x) {
             if cc.display().is_some() {
                 set_concept(d, Some(&cc));
                 found = true;
@@ -1358,7 +1993,7 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
         if let Some(n) = v.get("name") {
             if let Some(s) = n.as_str() {
                 d.title = s.to_string();
-            } else if let Ok(names) = serde_json::from_value::<Vec<HumanName>>(n.clone()) {
+            } else if let Ok(names) = Vec::<HumanName>::deserialize(n) {
                 if let Some(h) = names.first() {
                     d.title = h.display();
                 }

@@ -26,7 +26,7 @@
 //! clinician-sourced copy when there is one, so a patient-entered copy never stands in for an EHR
 //! one, and every source is listed on the row.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::codes;
 use crate::index::{
@@ -102,26 +102,34 @@ fn fact_keys(index: &Index, id: ItemId) -> Vec<String> {
         return Vec::new();
     }
     let rtype = index.item(id).resource_type();
-    let codes_all: Vec<(String, String)> = index
+    let codes_all: Vec<(&str, &str)> = index
         .concept_codes(item.concept)
         .iter()
         .map(|c| {
             let r = index.code_ref(c);
-            (r.system.to_string(), r.code.to_string())
+            (r.system, r.code)
         })
         .collect();
-    let in_system = |sys: &str| -> Vec<(String, String)> {
+    let in_system = |sys: &str| -> Vec<(&str, &str)> {
         codes_all
             .iter()
-            .filter(|(s, _)| s == sys)
-            .cloned()
+            .filter(|(s, _)| *s == sys)
+            .copied()
             .collect()
     };
     let mut keys = Vec::new();
-    let mut cross = |prefix: &str, codes: &[(String, String)], rest: &[String]| {
+    let mut cross = |prefix: &str, codes: &[(&str, &str)], rest: &[String]| {
         for (s, c) in codes {
             for r in rest {
-                keys.push(format!("{prefix}|{s}|{c}|{r}"));
+                let mut k = String::with_capacity(prefix.len() + s.len() + c.len() + r.len() + 3);
+                k.push_str(prefix);
+                k.push('|');
+                k.push_str(s);
+                k.push('|');
+                k.push_str(c);
+                k.push('|');
+                k.push_str(r);
+                keys.push(k);
             }
         }
     };
@@ -164,8 +172,9 @@ fn fact_keys(index: &Index, id: ItemId) -> Vec<String> {
         }
         "Goal" => {
             let mut codes = codes_all.clone();
+            let title = crate::text::fold(index.item(id).title());
             if codes.is_empty() {
-                codes.push(("title".into(), crate::text::fold(index.item(id).title())));
+                codes.push(("title", &title));
             }
             cross("goal", &codes, &day_keys(item.date));
         }
@@ -216,7 +225,7 @@ impl Sets {
 
 pub(crate) fn build_groups(index: &mut Index) {
     let n = index.items.len();
-    let mut buckets: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut buckets: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for i in 0..n as u32 {
         for k in fact_keys(index, ItemId(i)) {
             buckets.entry(k).or_default().push(i);
@@ -248,7 +257,7 @@ pub(crate) fn build_groups(index: &mut Index) {
     }
     let mut group_of = vec![u32::MAX; n];
     let mut groups: Vec<Vec<u32>> = Vec::new();
-    let mut root_group: HashMap<u32, u32> = HashMap::new();
+    let mut root_group: FxHashMap<u32, u32> = FxHashMap::default();
     for i in 0..n as u32 {
         let r = sets.find(i);
         let g = *root_group.entry(r).or_insert_with(|| {

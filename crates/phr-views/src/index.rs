@@ -12,6 +12,10 @@
 //! index owns its data and refers back to entries by their opaque key.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::extract::{extract, Draft, DraftCode, DraftExtra};
 use crate::group;
@@ -395,15 +399,17 @@ struct Builder {
     arena: Arena,
     interner: Interner,
     systems: Vec<Box<str>>,
-    system_ids: HashMap<String, u16>,
+    system_ids: FxHashMap<String, u16>,
     types: Vec<Box<str>>,
-    type_ids: HashMap<String, u16>,
+    type_ids: FxHashMap<String, u16>,
     concepts: Vec<Concept>,
-    concept_ids: HashMap<(Span, Vec<CodeEntry>), u32>,
+    /// Concept ids, hashed by title and codes (compared in `concepts`/`codes`).
+    concept_ids: HashTable<u32>,
     codes: Vec<CodeEntry>,
     ranges: Vec<RefRange>,
-    range_ids: HashMap<RangeKey, u32>,
+    range_ids: FxHashMap<RangeKey, u32>,
     scratch: String,
+    scratch_codes: Vec<CodeEntry>,
 }
 
 impl Builder {
@@ -451,12 +457,24 @@ impl Builder {
 
     fn concept(&mut self, title: &str, codes: &[DraftCode]) -> u32 {
         let title_span = self.intern(title);
-        let entries: Vec<CodeEntry> = codes.iter().map(|c| self.code(c)).collect();
-        let key = (title_span, entries);
-        if let Some(&id) = self.concept_ids.get(&key) {
+        let mut entries = std::mem::take(&mut self.scratch_codes);
+        entries.clear();
+        for c in codes {
+            let e = self.code(c);
+            entries.push(e);
+        }
+        let h = FxBuildHasher.hash_one((title_span, &entries[..]));
+        let (concepts, all_codes) = (&self.concepts, &self.codes);
+        let same = |&id: &u32| {
+            let c = &concepts[id as usize];
+            c.title == title_span
+                && all_codes[c.codes_start as usize..(c.codes_start + c.codes_len) as usize]
+                    == entries[..]
+        };
+        if let Some(&id) = self.concept_ids.find(h, same) {
+            self.scratch_codes = entries;
             return id;
         }
-        let (title_span, entries) = key;
         let mut hay = std::mem::take(&mut self.scratch);
         hay.clear();
         fold_into(&mut hay, title);
@@ -478,7 +496,15 @@ impl Builder {
             hay: hay_span,
         });
         self.codes.extend_from_slice(&entries);
-        self.concept_ids.insert((title_span, entries), id);
+        self.scratch_codes = entries;
+        let (concepts, all_codes) = (&self.concepts, &self.codes);
+        self.concept_ids.insert_unique(h, id, |&id| {
+            let c = &concepts[id as usize];
+            FxBuildHasher.hash_one((
+                c.title,
+                &all_codes[c.codes_start as usize..(c.codes_start + c.codes_len) as usize],
+            ))
+        });
         id
     }
 }
@@ -489,7 +515,8 @@ impl Index {
     pub fn build<'a>(items: impl IntoIterator<Item = ViewItem<'a>>) -> Index {
         let mut sources: Vec<SourceInfo> = Vec::new();
         let mut source_ids: HashMap<&'a str, u16> = HashMap::new();
-        let mut drafts: Vec<Draft<'a>> = Vec::new();
+        let items = items.into_iter();
+        let mut drafts: Vec<Draft<'a>> = Vec::with_capacity(items.size_hint().0);
         for vi in items {
             let sid = *source_ids.entry(vi.source.id).or_insert_with(|| {
                 sources.push(SourceInfo {
@@ -503,19 +530,24 @@ impl Index {
         }
         resolve_references(&mut drafts);
 
+        let raw_guess: usize = drafts
+            .iter()
+            .map(|d| d.key.len() + d.detail.len() + 16)
+            .sum();
         let mut b = Builder {
-            arena: Arena::default(),
-            interner: Interner::default(),
+            arena: Arena::with_capacity(raw_guess * 2),
+            interner: Interner::with_capacity(drafts.len() * 2),
             systems: Vec::new(),
-            system_ids: HashMap::new(),
+            system_ids: FxHashMap::default(),
             types: Vec::new(),
-            type_ids: HashMap::new(),
+            type_ids: FxHashMap::default(),
             concepts: Vec::new(),
-            concept_ids: HashMap::new(),
+            concept_ids: HashTable::new(),
             codes: Vec::new(),
             ranges: Vec::new(),
-            range_ids: HashMap::new(),
+            range_ids: FxHashMap::default(),
             scratch: String::new(),
+            scratch_codes: Vec::new(),
         };
         let mut out_items = Vec::with_capacity(drafts.len());
         let mut extras = Vec::new();
@@ -589,21 +621,16 @@ impl Index {
     }
 
     fn build_timeline(&mut self) {
-        let mut t: Vec<u32> = (0..self.groups.len() as u32)
-            .filter(|&g| {
+        // Newest first, ties in group order (the sort is stable).
+        let mut t: Vec<(std::cmp::Reverse<(i32, i64)>, u32)> = (0..self.groups.len() as u32)
+            .filter_map(|g| {
                 let rep = &self.items[self.groups[g as usize].rep as usize];
-                rep.date.is_some() && rep.category != Category::Directory
+                let d = rep.date.filter(|_| rep.category != Category::Directory)?;
+                Some((std::cmp::Reverse(d.sort_key()), g))
             })
             .collect();
-        t.sort_by(|&a, &b| {
-            let da = self.items[self.groups[a as usize].rep as usize].date;
-            let db = self.items[self.groups[b as usize].rep as usize].date;
-            let ka = da.map(|d| d.sort_key());
-            let kb = db.map(|d| d.sort_key());
-            kb.cmp(&ka).then(a.cmp(&b))
-        });
-        t.shrink_to_fit();
-        self.timeline = t;
+        t.sort_unstable();
+        self.timeline = t.into_iter().map(|(_, g)| g).collect();
     }
 
     /// Number of items.

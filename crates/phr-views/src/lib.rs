@@ -35,6 +35,7 @@ mod extract;
 pub mod group;
 pub mod index;
 pub mod input;
+mod json;
 pub mod lists;
 pub mod medcheck;
 pub mod results;

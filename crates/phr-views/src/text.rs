@@ -1,6 +1,9 @@
 //! Text helpers: search folding and the compact string arena the index keeps its text in.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 /// Lower-cases and strips common Latin diacritics, so `Café` and `CAFE` both fold to `cafe`.
 ///
@@ -87,6 +90,12 @@ pub(crate) struct Arena {
 }
 
 impl Arena {
+    pub(crate) fn with_capacity(n: usize) -> Arena {
+        Arena {
+            buf: String::with_capacity(n),
+        }
+    }
+
     pub(crate) fn push(&mut self, s: &str) -> Span {
         if s.is_empty() {
             return Span::EMPTY;
@@ -113,22 +122,39 @@ impl Arena {
     }
 }
 
-/// Deduplicates repeated strings while an index is being built (dropped afterwards).
+/// A fast hash of a string (the tables are dropped after the build; inputs are bounded).
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let mut h = FxBuildHasher.build_hasher();
+    h.write(s.as_bytes());
+    h.write_u8(0xff);
+    h.finish()
+}
+
+/// Deduplicates repeated strings while an index is being built (dropped afterwards). The table
+/// holds only spans: the text is compared in the arena, so interning allocates nothing.
 #[derive(Default)]
 pub(crate) struct Interner {
-    map: HashMap<Box<str>, Span>,
+    table: HashTable<Span>,
 }
 
 impl Interner {
+    pub(crate) fn with_capacity(n: usize) -> Interner {
+        Interner {
+            table: HashTable::with_capacity(n),
+        }
+    }
+
     pub(crate) fn intern(&mut self, arena: &mut Arena, s: &str) -> Span {
         if s.is_empty() {
             return Span::EMPTY;
         }
-        if let Some(&span) = self.map.get(s) {
+        let h = hash_str(s);
+        if let Some(&span) = self.table.find(h, |&sp| arena.get(sp) == s) {
             return span;
         }
         let span = arena.push(s);
-        self.map.insert(s.into(), span);
+        self.table
+            .insert_unique(h, span, |&sp| hash_str(arena.get(sp)));
         span
     }
 }

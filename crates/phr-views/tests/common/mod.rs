@@ -130,3 +130,4 @@ pub fn record_of(kind: SourceKind, resources: Vec<serde_json::Value>) -> Record 
     }
     r
 }
+pub mod fingerprint;

@@ -1,0 +1,167 @@
+//! Prints the fingerprint (see `tests/common/fingerprint.rs`) of an index over the test fixtures
+//! plus the demo EHR's Synthea data, with copies in a file and a patient source and some hidden
+//! and gone entries. Used to check that a change to the index build changes no answer:
+//! `cargo run --release -p phr-views --example dump [DIR] > before.txt`, change, run again, diff.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use phr_fhir::Resource;
+use phr_views::{Day, Index, SourceKind};
+use serde_json::{json, Value};
+
+fn load(path: &std::path::Path) -> Vec<Resource> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| Resource::from_json(l).ok())
+        .collect()
+}
+
+/// The robustness test's random resources: odd shapes of every kind (partial, unreadable).
+fn random_record() -> common::Record {
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let types = [
+        "Observation",
+        "Condition",
+        "AllergyIntolerance",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationAdministration",
+        "Immunization",
+        "Procedure",
+        "Encounter",
+        "DiagnosticReport",
+        "DocumentReference",
+        "Goal",
+        "CareTeam",
+        "Patient",
+        "Practitioner",
+        "Device",
+        "Claim",
+        "Basic",
+    ];
+    let mut rec = common::Record::new();
+    let a = rec.source("ehr:a", common::GH, SourceKind::Ehr);
+    let b = rec.source("patient", common::YOU, SourceKind::Patient);
+    for i in 0..3_000 {
+        let mut v = match random_value(&mut rng, 0) {
+            Value::Object(m) => Value::Object(m),
+            _ => json!({}),
+        };
+        v["resourceType"] = json!(types[rng.below(types.len())]);
+        v["id"] = json!(format!("r{i}"));
+        rec.add_json(if i % 3 == 0 { b } else { a }, v);
+    }
+    rec
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn random_value(rng: &mut Rng, depth: usize) -> Value {
+    match rng.below(if depth > 2 { 5 } else { 8 }) {
+        0 => Value::Null,
+        1 => json!(rng.below(2) == 0),
+        2 => json!(rng.next() % 1000),
+        3 => json!(
+            [
+                "active",
+                "2024-01-01",
+                "8480-6",
+                "http://loinc.org",
+                "",
+                "x"
+            ][rng.below(6)]
+        ),
+        4 => json!(1.5),
+        5 => Value::Array(
+            (0..rng.below(3))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let keys = [
+                "code",
+                "coding",
+                "system",
+                "display",
+                "text",
+                "value",
+                "unit",
+                "status",
+                "valueQuantity",
+                "component",
+                "effectiveDateTime",
+                "category",
+                "reaction",
+                "clinicalStatus",
+                "dosage",
+                "timing",
+                "repeat",
+                "timeOfDay",
+                "meta",
+                "security",
+            ];
+            let mut m = serde_json::Map::new();
+            for _ in 0..rng.below(4) {
+                m.insert(
+                    keys[rng.below(keys.len())].into(),
+                    random_value(rng, depth + 1),
+                );
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+fn main() {
+    let dir = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "sandbox/data".into()),
+    );
+    let today = Day::from_ymd(2024, 6, 1).expect("valid day");
+    if dir.as_os_str() == "random" {
+        let rec = random_record();
+        let index = Index::build(rec.items());
+        print!("{}", common::fingerprint::fingerprint(&index, today, &[]));
+        return;
+    }
+    let mut rec = common::fixture_record();
+    let general = rec.source("ehr:synthea-general", "Synthea General", SourceKind::Ehr);
+    let clinic = rec.source("ehr:synthea-clinic", "Synthea Clinic", SourceKind::Ehr);
+    let file = rec.source("file:synthea", "Synthea file", SourceKind::File);
+    let me = rec.source("patient:synthea", "You (Synthea)", SourceKind::Patient);
+    for (i, r) in load(&dir.join("general.ndjson")).into_iter().enumerate() {
+        if i % 37 == 0 {
+            rec.add(me, r.clone());
+        }
+        rec.add(general, r);
+    }
+    for (i, r) in load(&dir.join("clinic.ndjson")).into_iter().enumerate() {
+        if i % 11 == 0 {
+            rec.add(file, r.clone());
+        }
+        rec.add(clinic, r);
+    }
+    for (i, e) in rec.entries.iter_mut().enumerate() {
+        e.hidden = i % 53 == 5;
+        e.gone = i % 61 == 7;
+    }
+    let index = Index::build(rec.items());
+    let refs = ["Observation/obs-a1c-1", "urn:uuid:none"];
+    print!("{}", common::fingerprint::fingerprint(&index, today, &refs));
+}
