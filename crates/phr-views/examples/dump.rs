@@ -164,4 +164,12 @@ fn main() {
     let index = Index::build(rec.items());
     let refs = ["Observation/obs-a1c-1", "urn:uuid:none"];
     print!("{}", common::fingerprint::fingerprint(&index, today, &refs));
+    if std::env::args().nth(2).as_deref() == Some("roundtrip") {
+        let back = Index::from_bytes(&index.to_bytes()).expect("round trip");
+        let again = common::fingerprint::fingerprint(&back, today, &refs);
+        eprintln!(
+            "round trip identical: {}",
+            again == common::fingerprint::fingerprint(&index, today, &refs)
+        );
+    }
 }

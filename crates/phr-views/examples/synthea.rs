@@ -8,7 +8,8 @@
 //! one, keyed the way the app keys entries.
 //!
 //! For reproducible instruction counts on a busy machine, count `... sandbox/data once` and
-//! `... sandbox/data load` with `valgrind --tool=callgrind`: the difference is one build.
+//! `... sandbox/data load` with `valgrind --tool=callgrind`: the difference is one build
+//! (`cached` adds `to_bytes`, `load-cached` adds `to_bytes` and `from_bytes`).
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,16 @@ fn main() {
         println!("loaded {} resources", entries.len());
         return;
     }
+    if mode == "cached" {
+        let bytes = Index::build(items()).to_bytes();
+        println!("{} bytes", bytes.len());
+        return;
+    }
+    if mode == "load-cached" {
+        let bytes = Index::build(items()).to_bytes();
+        println!("{} items", Index::from_bytes(&bytes).map_or(0, |i| i.len()));
+        return;
+    }
     if mode == "once" {
         println!("built {} items", Index::build(items()).len());
         return;
@@ -98,6 +109,10 @@ fn main() {
         index.heap_size() / 1024,
         index.group_count()
     );
+    let (t, bytes) = best(rounds, || index.to_bytes());
+    println!("to_bytes: {t:?}, {} KiB", bytes.len() / 1024);
+    let (t, back) = best(rounds, || Index::from_bytes(&bytes).expect("round trip"));
+    println!("from_bytes: {t:?} ({} items)", back.len());
     let opts = SummaryOptions::new(Day::from_ymd(2025, 1, 1).expect("valid day"));
     let (t, s) = best(rounds, || summary(&index, &opts));
     println!(

@@ -24,7 +24,9 @@ use crate::text::{fold_into, Arena, Interner, Span};
 use crate::time::When;
 
 /// What a patient would call an entry; drives which screen shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Category {
     Allergy,
     Medication,
@@ -154,7 +156,7 @@ impl FromIterator<Category> for CategorySet {
 }
 
 /// Whether an entry is current, read from its type's own status element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Activity {
     /// Active problem, allergy, medication, goal, care team.
     Active,
@@ -173,11 +175,15 @@ pub enum Activity {
 pub struct ItemId(pub u32);
 
 /// A same-fact group (one row); every item belongs to exactly one group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct GroupId(pub u32);
 
 /// Position of a source in [`Index::sources`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct SourceId(pub u16);
 
 /// A source as the index knows it.

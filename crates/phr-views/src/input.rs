@@ -6,7 +6,7 @@
 use phr_fhir::Resource;
 
 /// Where an entry came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SourceKind {
     /// A provider's EHR, imported over SMART on FHIR.
     Ehr,

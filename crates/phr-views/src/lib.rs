@@ -28,6 +28,7 @@
 //! * **Pure**: no I/O, no clock (`today`/`now` are parameters), no randomness.
 
 pub mod adherence;
+pub mod cache;
 pub mod charts;
 pub mod codes;
 pub mod document;
@@ -46,6 +47,7 @@ pub mod time;
 pub mod timeline;
 pub mod ucum;
 
+pub use cache::{IndexCacheError, INDEX_CACHE_VERSION};
 pub use index::{
     Activity, Category, CategorySet, Code, GroupId, Index, ItemId, ItemRef, SourceId, SourceInfo,
 };

@@ -20,7 +20,7 @@ pub fn test_key(index: &Index, id: ItemId) -> String {
 }
 
 /// How a result compares with its reference range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RangeFlag {
     Normal,
     High,
@@ -175,7 +175,9 @@ pub fn format_number(v: f64, decimals: usize) -> String {
 }
 
 /// The vital signs the summary and charts know by LOINC code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum VitalKind {
     BloodPressure,
     HeartRate,

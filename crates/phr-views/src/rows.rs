@@ -3,12 +3,13 @@
 
 use crate::index::{
     Activity, Category, GroupId, Index, ItemId, SourceId, F_ERROR, F_GONE, F_HIDDEN, F_PATIENT,
+    NOTE_PARTIAL, NOTE_UNREADABLE,
 };
 use crate::input::SourceKind;
 use crate::time::When;
 
 /// One source's copy of a fact.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceBadge {
     pub source: SourceId,
     /// "Demo General Hospital", "You".
@@ -22,7 +23,7 @@ pub struct SourceBadge {
     pub hidden: bool,
 }
 
-/// One fact as shown on screen.
+/// One fact as shown on screen. Serialisable (serde) so the app can cache the last summary.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub group: GroupId,
@@ -48,6 +49,105 @@ pub struct Row {
     pub hidden: bool,
     /// A "could not read" note for malformed resources.
     pub note: Option<&'static str>,
+}
+
+/// The serialised form of a [`Row`]: the note (one of the crate's fixed texts) as a short code.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RowRepr {
+    group: GroupId,
+    key: String,
+    resource_type: String,
+    category: Category,
+    title: String,
+    detail: String,
+    status: String,
+    activity: Activity,
+    date: Option<When>,
+    sources: Vec<SourceBadge>,
+    patient_reported: bool,
+    gone_at_source: bool,
+    hidden: bool,
+    note: Option<NoteCode>,
+}
+
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum NoteCode {
+    Unreadable,
+    Partial,
+}
+
+impl NoteCode {
+    fn of(text: &str) -> Option<NoteCode> {
+        if text == NOTE_UNREADABLE {
+            Some(NoteCode::Unreadable)
+        } else if text == NOTE_PARTIAL {
+            Some(NoteCode::Partial)
+        } else {
+            None
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            NoteCode::Unreadable => NOTE_UNREADABLE,
+            NoteCode::Partial => NOTE_PARTIAL,
+        }
+    }
+}
+
+impl serde::Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RowRepr::from(self.clone()).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RowRepr::deserialize(d).map(Row::from)
+    }
+}
+
+impl From<RowRepr> for Row {
+    fn from(r: RowRepr) -> Row {
+        Row {
+            group: r.group,
+            key: r.key,
+            resource_type: r.resource_type,
+            category: r.category,
+            title: r.title,
+            detail: r.detail,
+            status: r.status,
+            activity: r.activity,
+            date: r.date,
+            sources: r.sources,
+            patient_reported: r.patient_reported,
+            gone_at_source: r.gone_at_source,
+            hidden: r.hidden,
+            note: r.note.map(NoteCode::text),
+        }
+    }
+}
+
+impl From<Row> for RowRepr {
+    fn from(r: Row) -> RowRepr {
+        RowRepr {
+            group: r.group,
+            key: r.key,
+            resource_type: r.resource_type,
+            category: r.category,
+            title: r.title,
+            detail: r.detail,
+            status: r.status,
+            activity: r.activity,
+            date: r.date,
+            sources: r.sources,
+            patient_reported: r.patient_reported,
+            gone_at_source: r.gone_at_source,
+            hidden: r.hidden,
+            note: r.note.and_then(NoteCode::of),
+        }
+    }
 }
 
 impl Index {

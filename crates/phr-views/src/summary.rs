@@ -37,7 +37,7 @@ impl SummaryOptions {
 }
 
 /// A lab result with its range.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResultRow {
     pub row: Row,
     pub test_key: String,
@@ -50,7 +50,7 @@ pub struct ResultRow {
 }
 
 /// The latest value of one vital sign.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VitalRow {
     pub kind: VitalKind,
     pub row: Row,
@@ -61,7 +61,7 @@ pub struct VitalRow {
 }
 
 /// A goal the patient is working towards.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GoalRow {
     pub row: Row,
     pub due: Option<When>,
@@ -70,7 +70,7 @@ pub struct GoalRow {
 }
 
 /// Someone to call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EmergencyContact {
     pub name: String,
     pub relationship: String,
@@ -80,7 +80,7 @@ pub struct EmergencyContact {
 }
 
 /// One line of the emergency card.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CardLine {
     pub text: String,
     pub detail: String,
@@ -90,7 +90,7 @@ pub struct CardLine {
 }
 
 /// What a first responder needs, on one card.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EmergencyCard {
     pub name: Option<String>,
     pub birth_date: Option<String>,
@@ -101,7 +101,7 @@ pub struct EmergencyCard {
 }
 
 /// The summary screen.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub allergies: Vec<Row>,
     pub medications: Vec<Row>,

@@ -81,6 +81,18 @@ pub(crate) struct Span {
 
 impl Span {
     pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
+
+    pub(crate) fn new(start: u32, len: u32) -> Span {
+        Span { start, len }
+    }
+
+    pub(crate) fn start(self) -> u32 {
+        self.start
+    }
+
+    pub(crate) fn len(self) -> u32 {
+        self.len
+    }
 }
 
 /// One growable string holding all of the index's text; items refer to it by [`Span`].
@@ -106,6 +118,23 @@ impl Arena {
             start,
             len: s.len() as u32,
         }
+    }
+
+    /// The whole text (for the cache format).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    /// Wraps text read back from the cache.
+    pub(crate) fn from_string(buf: String) -> Arena {
+        Arena { buf }
+    }
+
+    /// Whether a span lies inside the text on character boundaries (so `get` returns it).
+    pub(crate) fn contains(&self, s: Span) -> bool {
+        let start = s.start as usize;
+        let end = start.saturating_add(s.len as usize);
+        end <= self.buf.len() && self.buf.is_char_boundary(start) && self.buf.is_char_boundary(end)
     }
 
     pub(crate) fn get(&self, s: Span) -> &str {

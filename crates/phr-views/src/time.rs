@@ -402,6 +402,31 @@ impl When {
         })
     }
 
+    /// The stored parts: UTC seconds, written offset in minutes (`i16::MIN` for none) and
+    /// precision (0 year, 1 month, 2 day, 3 time). For caches.
+    pub(crate) fn to_parts(self) -> (i64, i16, u8) {
+        (self.utc, self.offset_minutes, self.precision as u8)
+    }
+
+    /// The inverse of [`When::to_parts`], refusing values no parse produces (an instant outside
+    /// years -9999..=9999 with margin, an offset beyond ±24 h, an unknown precision).
+    pub(crate) fn from_parts(utc: i64, offset_minutes: i16, precision: u8) -> Option<When> {
+        const LIMIT: i64 = 400_000_000_000; // about ±12,700 years in seconds
+        let precision = match precision {
+            0 => Precision::Year,
+            1 => Precision::Month,
+            2 => Precision::Day,
+            3 => Precision::Time,
+            _ => return None,
+        };
+        let offset_ok = offset_minutes == i16::MIN || (-1440..=1440).contains(&offset_minutes);
+        ((-LIMIT..=LIMIT).contains(&utc) && offset_ok).then_some(When {
+            utc,
+            offset_minutes,
+            precision,
+        })
+    }
+
     /// A day-precision value.
     pub fn from_day(day: Day) -> When {
         When {
@@ -455,6 +480,22 @@ impl When {
     /// The UTC calendar day when a time and offset were given.
     pub fn utc_day(&self) -> Option<Day> {
         (self.has_time() && self.offset_seconds().is_some()).then(|| Timestamp(self.utc).utc_day())
+    }
+}
+
+impl serde::Serialize for When {
+    /// As `[utc_seconds, offset_minutes_or_null, precision]`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (utc, off, p) = self.to_parts();
+        (utc, (off != i16::MIN).then_some(off), p).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for When {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (utc, off, p) = <(i64, Option<i16>, u8)>::deserialize(d)?;
+        When::from_parts(utc, off.unwrap_or(i16::MIN), p)
+            .ok_or_else(|| serde::de::Error::custom("not a valid date"))
     }
 }
 
