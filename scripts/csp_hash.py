@@ -8,6 +8,7 @@ policy, and writes the same policy as HTTP headers for static hosts (dist/_heade
 """
 import base64
 import hashlib
+import json
 import os
 import re
 import sys
@@ -20,6 +21,26 @@ if not staging:
 index = os.path.join(staging, "index.html")
 with open(index, encoding="utf-8") as f:
     html = f.read()
+
+# The record module (a second wasm module, built by Trunk like a worker, so without a content hash in
+# its file names): give its files content-hashed names, and name them in modules.json, which the
+# shell fetches before importing the module. A new deployment is then never mixed with a cached
+# old module.
+modules = {}
+for name, base in [("record", "phr_record")]:
+    js, wasm = os.path.join(staging, base + ".js"), os.path.join(staging, base + "_bg.wasm")
+    if os.path.exists(js) and os.path.exists(wasm):
+        digest = hashlib.sha256()
+        for path in (js, wasm):
+            with open(path, "rb") as f:
+                digest.update(f.read())
+        tag = digest.hexdigest()[:16]
+        os.replace(js, os.path.join(staging, f"{base}-{tag}.js"))
+        os.replace(wasm, os.path.join(staging, f"{base}-{tag}_bg.wasm"))
+        modules[name] = {"js": f"./{base}-{tag}.js", "wasm": f"./{base}-{tag}_bg.wasm"}
+if modules:
+    with open(os.path.join(staging, "modules.json"), "w", encoding="utf-8") as f:
+        json.dump(modules, f, indent=1)
 
 inline = re.findall(r"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", html, flags=re.S | re.I)
 hashes = [

@@ -19,6 +19,7 @@ step "building the app (trunk build --release)"
 trunk build --release
 
 cleanup() {
+  trap - EXIT INT TERM
   step "stopping"
   [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
   sandbox/stop.sh >/dev/null 2>&1 || true

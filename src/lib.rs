@@ -10,6 +10,7 @@ pub mod pages;
 pub mod perf;
 pub mod platform;
 pub mod prefs;
+pub mod record_app;
 pub mod record_util;
 pub mod route;
 pub mod session;

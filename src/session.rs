@@ -118,6 +118,39 @@ pub async fn vault_key(header: &Header, credential: &Credential) -> Result<Vault
     }
 }
 
+/// A vault key that opened a vault's header and manifest: what the shell hands to the record
+/// module, which then reads and decrypts the record.
+pub struct VerifiedKey {
+    pub id: VaultId,
+    pub key: VaultKey,
+    pub opened_with_recovery_key: bool,
+}
+
+/// Checks a credential against a stored vault without reading the record: header, key derivation
+/// (in the worker), manifest. Cheap apart from the KDF.
+pub async fn verify_credential(
+    db: &Db,
+    id: &VaultId,
+    credential: Credential,
+) -> Result<VerifiedKey, VaultError> {
+    let header_bytes = db
+        .get(&phr_vault::header_key(id))
+        .await?
+        .ok_or(VaultError::VaultNotFound)?;
+    let header = Header::parse(&header_bytes)?;
+    crate::perf::mark("phr-unlock-start");
+    let key = vault_key(&header, &credential).await?;
+    crate::perf::mark("phr-keys-ready");
+    let manifest = db.get(&phr_vault::manifest_key(id)).await?;
+    let vault = Vault::open(header, key, manifest.as_deref())?;
+    vault.check_rollback(last_seen(id))?;
+    Ok(VerifiedKey {
+        id: *id,
+        key: VaultKey::from_bytes(*vault.vault_key().as_bytes()),
+        opened_with_recovery_key: matches!(credential, Credential::RecoveryKey(_)),
+    })
+}
+
 /// The unlocked vault.
 ///
 /// Methods take `&self`: the record and the vault sit in `RefCell`s that are only borrowed for
@@ -183,6 +216,26 @@ impl Session {
         let header = Header::parse(&header_bytes)?;
         let key = header.unlock_with_passphrase_kek(kek)?;
         Session::open_with_key(db, header, key, &|_| {}).await
+    }
+
+    /// Opens a vault by id with a key the shell verified (the record module's entry point).
+    pub async fn open_by_id(
+        db: &Db,
+        id: &VaultId,
+        key: VaultKey,
+        opened_with_recovery_key: bool,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Session, VaultError> {
+        let header_bytes = db
+            .get(&phr_vault::header_key(id))
+            .await?
+            .ok_or(VaultError::VaultNotFound)?;
+        let header = Header::parse(&header_bytes)?;
+        let session = Session::open_with_key(db, header, key, progress).await?;
+        session
+            .opened_with_recovery_key
+            .set(opened_with_recovery_key);
+        Ok(session)
     }
 
     /// Opens a vault whose key is already known (after unlock or creation).
@@ -512,15 +565,22 @@ impl PendingVault {
             .is_ok_and(|k| k.as_bytes() == self.created.recovery_key.as_bytes())
     }
 
-    /// Stores the new vault and opens it. Refuses to write over any existing data.
-    pub async fn store(self, db: &Db) -> Result<Session, VaultError> {
+    /// Stores the new vault. Refuses to write over any existing data.
+    pub async fn store_key(self, db: &Db) -> Result<VerifiedKey, VaultError> {
         db.execute(&self.created.plan).await?;
         let _ = idb::request_persistence().await;
         let vault = self.created.vault;
-        let header = vault.header().clone();
-        let key = VaultKey::from_bytes(*vault.vault_key().as_bytes());
-        drop(vault);
-        Session::open_with_key(db, header, key, &|_| {}).await
+        Ok(VerifiedKey {
+            id: vault.vault_id(),
+            key: VaultKey::from_bytes(*vault.vault_key().as_bytes()),
+            opened_with_recovery_key: false,
+        })
+    }
+
+    /// Stores the new vault and opens it (tests; the app hands the key to the record module).
+    pub async fn store(self, db: &Db) -> Result<Session, VaultError> {
+        let verified = self.store_key(db).await?;
+        Session::open_by_id(db, &verified.id, verified.key, false, &|_| {}).await
     }
 }
 
@@ -552,8 +612,29 @@ impl BackupCandidate {
         self.backup.unlock_with_key(key)
     }
 
-    /// Writes the backup, as a new vault or over the existing one (which the patient agreed to),
-    /// then opens it.
+    /// Writes the backup, as a new vault or over the existing one (which the patient agreed to).
+    pub async fn restore_key(
+        &self,
+        db: &Db,
+        unlocked: &phr_vault::UnlockedBackup,
+    ) -> Result<VerifiedKey, VaultError> {
+        let id = unlocked.vault_id();
+        let snapshot = db.snapshot(&id).await?;
+        let target = match self.existing_generation {
+            None => phr_vault::RestoreTarget::New,
+            Some(generation) => phr_vault::RestoreTarget::Replace { generation },
+        };
+        let existing: Vec<String> = snapshot.contents().keys().cloned().collect();
+        let plan = unlocked.plan_restore(target, &existing, &mut WebEntropy)?;
+        db.execute(&plan).await?;
+        Ok(VerifiedKey {
+            id,
+            key: VaultKey::from_bytes(*unlocked_key(unlocked)),
+            opened_with_recovery_key: false,
+        })
+    }
+
+    /// Writes the backup and opens it (tests; the app hands the key to the record module).
     pub async fn restore(
         &self,
         db: &Db,

@@ -1,15 +1,166 @@
-//! The app shell: startup, header, navigation, notices, the idle lock, and the current screen.
+//! The shell: the first WebAssembly module the browser loads, kept small. It shows the header and
+//! navigation, the vault gate (create, unlock, restore), settings and privacy. Once the patient is
+//! verified it hands the vault key to the record module (`platform::modules`), which mounts every
+//! record screen into `#record-root`. Locking (button, idle time, or from the record) goes back here.
+
+use std::cell::RefCell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsValue;
 
 use crate::pages;
 use crate::platform::idb::Db;
+use crate::platform::modules;
+use crate::platform::time::now_ms;
 use crate::prefs::Prefs;
 use crate::route::{current_hash, Route, NAV};
-use crate::state::{AppCtx, NoticeKind, Phase};
+use crate::session::{Progress, VerifiedKey};
+use crate::state::{Notice, NoticeKind, Phase};
 
-/// The whole app.
+/// The shell's state.
+#[derive(Clone, Copy)]
+pub struct ShellCtx {
+    db: StoredValue<Option<Db>, LocalStorage>,
+    pub phase: RwSignal<Phase>,
+    pub lock_reason: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<Notice>>,
+    record_root: NodeRef<leptos::html::Div>,
+    last_activity: StoredValue<f64, LocalStorage>,
+}
+
+/// A JS callback taking two arguments.
+type Callback = Closure<dyn FnMut(JsValue, JsValue)>;
+
+thread_local! {
+    /// The callbacks handed to the record module for the vault that is open (dropped on the next).
+    static CALLBACKS: RefCell<Vec<Callback>> = const { RefCell::new(Vec::new()) };
+}
+
+impl ShellCtx {
+    fn new() -> ShellCtx {
+        ShellCtx {
+            db: StoredValue::new_local(None),
+            phase: RwSignal::new(Phase::Starting),
+            lock_reason: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            record_root: NodeRef::new(),
+            last_activity: StoredValue::new_local(now_ms()),
+        }
+    }
+
+    pub fn expect() -> ShellCtx {
+        expect_context::<ShellCtx>()
+    }
+
+    pub fn db(&self) -> Option<Db> {
+        self.db.with_value(Clone::clone)
+    }
+
+    pub fn say(&self, kind: NoticeKind, text: impl Into<String>) {
+        self.notice.set(Some(Notice {
+            kind,
+            text: text.into(),
+        }));
+    }
+
+    fn touch(&self) {
+        self.last_activity.set_value(now_ms());
+    }
+
+    /// Hands a verified key to the record module, which reads the record and shows it.
+    /// `progress` reports the module's progress while it opens the record.
+    pub async fn open_record(
+        &self,
+        verified: VerifiedKey,
+        progress: impl Fn(Progress) + 'static,
+    ) -> Result<(), String> {
+        let Some(root) = self.record_root.get_untracked() else {
+            return Err("The page is not ready yet. Reload and try again.".into());
+        };
+        progress(Progress {
+            step: "Loading your record",
+            fraction: None,
+        });
+        let module = modules::record_module().await.map_err(|e| {
+            format!("Part of the app could not be loaded ({e}). Check your connection and reload the page.")
+        })?;
+        let shell = *self;
+        let on_lock =
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |reason: JsValue, _: JsValue| {
+                shell.lock_reason.set(reason.as_string());
+                shell.phase.set(Phase::Locked);
+            });
+        let on_progress =
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |step: JsValue, fraction: JsValue| {
+                let step = match step.as_string().as_deref() {
+                    Some("Reading your record") => "Reading your record",
+                    Some("Decrypting your record") => "Decrypting your record",
+                    Some("Preparing your record") => "Preparing your record",
+                    _ => "Opening your record",
+                };
+                progress(Progress {
+                    step,
+                    fraction: fraction.as_f64(),
+                });
+            });
+        let options = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), v);
+        };
+        set("vaultId", &JsValue::from_str(&verified.id.to_string()));
+        set(
+            "key",
+            &js_sys::Uint8Array::from(&verified.key.as_bytes()[..]).into(),
+        );
+        set("root", root.as_ref());
+        set(
+            "recovery",
+            &JsValue::from_bool(verified.opened_with_recovery_key),
+        );
+        set("onLock", on_lock.as_ref());
+        set("onProgress", on_progress.as_ref());
+        drop(verified);
+        CALLBACKS.with(|c| {
+            let mut c = c.borrow_mut();
+            c.clear();
+            c.push(on_lock);
+            c.push(on_progress);
+        });
+        let started = modules::call(&module, "start_record", &[options.into()])?;
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(started))
+            .await
+            .map_err(|e| {
+                e.as_string()
+                    .unwrap_or_else(|| crate::platform::js_error_text(&e))
+            })?;
+        self.lock_reason.set(None);
+        self.notice.set(None);
+        self.touch();
+        self.phase.set(Phase::Unlocked);
+        Ok(())
+    }
+
+    /// Locks the open vault (the record module drops its keys and screens, then calls back).
+    pub fn lock(&self, reason: &str) {
+        let shell = *self;
+        let reason = reason.to_string();
+        spawn_local(async move {
+            match modules::record_module().await {
+                Ok(module) => {
+                    let _ = modules::call(&module, "lock_record", &[JsValue::from_str(&reason)]);
+                }
+                Err(_) => {
+                    shell.lock_reason.set(Some(reason));
+                    shell.phase.set(Phase::Locked);
+                }
+            }
+        });
+    }
+}
+
+/// The whole app, as the browser first loads it.
 #[component]
 pub fn App() -> impl IntoView {
     let route = RwSignal::new(Route::from_hash(&current_hash()));
@@ -20,31 +171,40 @@ pub fn App() -> impl IntoView {
 
     let prefs = RwSignal::new(Prefs::load());
     provide_context(prefs);
-    let app = AppCtx::new();
-    provide_context(app);
+    let shell = ShellCtx::new();
+    provide_context(shell);
 
     spawn_local(async move {
         match Db::open().await {
             Ok(db) => {
-                app.set_db(db);
-                app.phase.set(Phase::Locked);
+                shell.db.set_value(Some(db));
+                shell.phase.set(Phase::Locked);
             }
-            Err(e) => app.phase.set(Phase::StorageUnavailable(
+            Err(e) => shell.phase.set(Phase::StorageUnavailable(
                 crate::messages::vault_error_message(&e),
             )),
         }
     });
-    idle_lock(app, prefs);
-    // For the benchmark: the shell is on screen and its controls work.
-    request_animation_frame(|| crate::perf::mark("phr-interactive"));
+    idle_lock(shell, prefs);
+    // For the benchmark: the shell is on screen and its controls work. Then fetch and compile the
+    // record module in the background, so unlocking does not wait for it.
+    request_animation_frame(|| {
+        crate::perf::mark("phr-interactive");
+        modules::prefetch_record_module();
+    });
 
+    let record_visible = move || {
+        shell.phase.get() == Phase::Unlocked
+            && !matches!(route.get(), Route::Privacy | Route::Settings)
+    };
     view! {
         <div class=move || prefs.get().classes()>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header route=route />
             <main id="main" tabindex="-1">
-                <Notices />
-                {move || screen(route.get(), app.phase.get())}
+                <ShellNotices />
+                {move || screen(route.get(), shell.phase.get())}
+                <div id="record-root" node_ref=shell.record_root class:hidden=move || !record_visible()></div>
             </main>
             <footer class="app-footer">
                 <p>
@@ -56,7 +216,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Which screen to show for a route in a phase.
+/// The shell's screen for a route in a phase (record screens belong to the record module).
 fn screen(route: Route, phase: Phase) -> AnyView {
     match (route, phase) {
         (Route::Privacy, _) => pages::privacy::PrivacyPage().into_any(),
@@ -70,39 +230,28 @@ fn screen(route: Route, phase: Phase) -> AnyView {
         }
         .into_any(),
         (_, Phase::Locked) => pages::gate::Gate().into_any(),
-        (Route::Vault, Phase::Unlocked) => pages::vault_page::VaultPage().into_any(),
-        (Route::Home, Phase::Unlocked) => pages::summary::SummaryPage().into_any(),
-        (Route::Timeline, Phase::Unlocked) => pages::timeline::TimelinePage().into_any(),
-        (Route::Record(kind), Phase::Unlocked) => {
-            view! { <pages::record::RecordPage kind=kind /> }.into_any()
-        }
-        (Route::Charts, Phase::Unlocked) => pages::charts::ChartsPage().into_any(),
-        (Route::Item(key), Phase::Unlocked) => {
-            view! { <pages::item::ItemPage key=key /> }.into_any()
-        }
-        (Route::Import, Phase::Unlocked) => pages::import::ImportPage().into_any(),
-        (Route::Tracking | Route::Share | Route::Viewer(_), Phase::Unlocked) => {
-            pages::summary::SummaryPage().into_any()
-        }
+        (_, Phase::Unlocked) => ().into_any(),
     }
 }
 
 /// Locks the vault after the configured minutes without keyboard, pointer or touch activity.
-fn idle_lock(app: AppCtx, prefs: RwSignal<Prefs>) {
+fn idle_lock(shell: ShellCtx, prefs: RwSignal<Prefs>) {
     for event in ["pointerdown", "keydown", "wheel", "touchstart"] {
-        let handle = window_event_listener_untyped(event, move |_| app.touch());
+        let handle = window_event_listener_untyped(event, move |_| shell.touch());
         on_cleanup(move || handle.remove());
     }
     let check = move || {
         let minutes = prefs.get_untracked().idle_lock_minutes;
-        if app.phase.get_untracked() == Phase::Unlocked
+        let idle = now_ms() - shell.last_activity.get_value();
+        if shell.phase.get_untracked() == Phase::Unlocked
             && minutes > 0
-            && app.idle_ms() > f64::from(minutes) * 60_000.0
+            && idle > f64::from(minutes) * 60_000.0
         {
-            app.lock(Some(format!(
+            shell.touch();
+            shell.lock(&format!(
                 "Your vault was locked after {minutes} minute{} without activity.",
                 if minutes == 1 { "" } else { "s" }
-            )));
+            ));
         }
     };
     if let Ok(handle) = set_interval_with_handle(check, std::time::Duration::from_secs(5)) {
@@ -111,19 +260,19 @@ fn idle_lock(app: AppCtx, prefs: RwSignal<Prefs>) {
 }
 
 #[component]
-fn Notices() -> impl IntoView {
-    let app = AppCtx::expect();
+fn ShellNotices() -> impl IntoView {
+    let shell = ShellCtx::expect();
     view! {
-        {move || app.notice.get().map(|n| {
+        {move || shell.notice.get().map(|n| {
             let (class, role) = match n.kind {
                 NoticeKind::Error => ("notice error", "alert"),
                 NoticeKind::Success => ("notice success", "status"),
                 NoticeKind::Info => ("notice info", "status"),
             };
             view! {
-                <div class=class role=role id="app-notice">
+                <div class=class role=role id="shell-notice">
                     <span>{n.text}</span>
-                    <button type="button" class="link-button" on:click=move |_| app.notice.set(None)>
+                    <button type="button" class="link-button" on:click=move |_| shell.notice.set(None)>
                         "Dismiss"
                     </button>
                 </div>
@@ -137,8 +286,8 @@ fn Notices() -> impl IntoView {
 #[component]
 pub fn Header(route: RwSignal<Route>) -> impl IntoView {
     let menu_open = RwSignal::new(false);
-    let app = use_context::<AppCtx>();
-    let unlocked = move || app.is_some_and(|a| a.phase.get() == Phase::Unlocked);
+    let shell = use_context::<ShellCtx>();
+    let unlocked = move || shell.is_some_and(|s| s.phase.get() == Phase::Unlocked);
     view! {
         <header class="app-header">
             <a class="brand" href="#/">
@@ -182,8 +331,8 @@ pub fn Header(route: RwSignal<Route>) -> impl IntoView {
                                 class="lock-button"
                                 id="lock-button"
                                 on:click=move |_| {
-                                    if let Some(a) = app {
-                                        a.lock(Some("You locked your vault.".into()));
+                                    if let Some(s) = shell {
+                                        s.lock("You locked your vault.");
                                     }
                                 }
                             >

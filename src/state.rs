@@ -41,6 +41,9 @@ pub enum NoticeKind {
     Error,
 }
 
+/// What happens after the record locks (set by the record module).
+type LockHook = Rc<dyn Fn(Option<String>)>;
+
 #[derive(Clone, Copy)]
 pub struct AppCtx {
     db: StoredValue<Option<Db>, LocalStorage>,
@@ -53,6 +56,7 @@ pub struct AppCtx {
     pub lock_reason: RwSignal<Option<String>>,
     last_activity: StoredValue<Rc<Cell<f64>>, LocalStorage>,
     index: StoredValue<Option<(u64, Rc<phr_views::Index>)>, LocalStorage>,
+    on_lock: StoredValue<Option<LockHook>, LocalStorage>,
 }
 
 impl AppCtx {
@@ -66,6 +70,7 @@ impl AppCtx {
             lock_reason: RwSignal::new(None),
             last_activity: StoredValue::new_local(Rc::new(Cell::new(now_ms()))),
             index: StoredValue::new_local(None),
+            on_lock: StoredValue::new_local(None),
         }
     }
 
@@ -122,8 +127,19 @@ impl AppCtx {
         self.revision.update(|r| *r += 1);
     }
 
+    /// What to do after locking (the record module unmounts itself and tells the shell).
+    pub fn set_on_lock(&self, f: impl Fn(Option<String>) + 'static) {
+        self.on_lock.set_value(Some(Rc::new(f)));
+    }
+
     /// Drops the keys and the decrypted record, and every view of them.
     pub fn lock(&self, reason: Option<String>) {
+        if let Some(f) = self.on_lock.with_value(Clone::clone) {
+            self.session.set_value(None);
+            self.index.set_value(None);
+            f(reason);
+            return;
+        }
         self.session.set_value(None);
         self.index.set_value(None);
         self.notice.set(None);

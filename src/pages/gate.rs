@@ -7,9 +7,10 @@ use crate::components::{ErrorBox, PassphraseField, ProgressBar};
 use crate::messages::vault_error_message;
 use crate::platform::files;
 use crate::session::{
-    list_vaults, BackupCandidate, Credential, PendingVault, Progress, Session, VaultSummary,
+    list_vaults, verify_credential, BackupCandidate, Credential, PendingVault, Progress,
+    VaultSummary, VerifiedKey,
 };
-use crate::state::AppCtx;
+use crate::shell::ShellCtx;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -21,7 +22,7 @@ enum Mode {
 /// The locked app: lists the vaults in this browser and offers the ways in.
 #[component]
 pub fn Gate() -> impl IntoView {
-    let app = AppCtx::expect();
+    let app = ShellCtx::expect();
     let vaults = RwSignal::new(None::<Result<Vec<VaultSummary>, String>>);
     let mode = RwSignal::new(Mode::Unlock);
     let reload = move || {
@@ -80,7 +81,7 @@ pub fn Gate() -> impl IntoView {
 
 #[component]
 fn UnlockForm(vaults: Vec<VaultSummary>) -> impl IntoView {
-    let app = AppCtx::expect();
+    let app = ShellCtx::expect();
     let selected = RwSignal::new(vaults.first().map(|v| v.id.to_string()).unwrap_or_default());
     let use_recovery = RwSignal::new(false);
     let secret = RwSignal::new(String::new());
@@ -125,27 +126,15 @@ fn UnlockForm(vaults: Vec<VaultSummary>) -> impl IntoView {
             fraction: None,
         }));
         spawn_local(async move {
-            let result = Session::unlock(&db, &id, credential, &move |p| busy.set(Some(p))).await;
+            let verified = verify_credential(&db, &id, credential).await;
+            let result = match verified {
+                Ok(v) => app.open_record(v, move |p| busy.set(Some(p))).await,
+                Err(e) => Err(vault_error_message(&e)),
+            };
             busy.set(None);
             match result {
-                Ok(session) => {
-                    secret.set(String::new());
-                    let damaged: Vec<String> =
-                        session.load_errors.iter().map(|e| e.name.clone()).collect();
-                    app.unlocked(session);
-                    if !damaged.is_empty() {
-                        app.say(
-                            crate::state::NoticeKind::Error,
-                            format!(
-                                "Part of your record could not be read ({}): it may be damaged. \
-                                 Everything else is shown, and nothing was overwritten. Restore an \
-                                 encrypted backup to get the missing items back.",
-                                damaged.join(", ")
-                            ),
-                        );
-                    }
-                }
-                Err(e) => error.set(Some(vault_error_message(&e))),
+                Ok(()) => secret.set(String::new()),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
@@ -216,7 +205,7 @@ fn UnlockForm(vaults: Vec<VaultSummary>) -> impl IntoView {
 
 #[component]
 fn CreateForm(first: bool) -> impl IntoView {
-    let app = AppCtx::expect();
+    let app = ShellCtx::expect();
     let name = RwSignal::new(if first {
         "My health record".to_string()
     } else {
@@ -276,14 +265,23 @@ fn CreateForm(first: bool) -> impl IntoView {
         });
     };
 
-    let on_confirmed = move |session: Session| {
+    let on_confirmed = move |verified: VerifiedKey| {
         pending.set_value(None);
-        recovery_text.set(None);
-        app.unlocked(session);
-        app.say(
-            crate::state::NoticeKind::Success,
-            "Your vault is ready. Only your passphrase or your recovery key can open it.",
-        );
+        spawn_local(async move {
+            match app.open_record(verified, |_| {}).await {
+                Ok(()) => {
+                    recovery_text.set(None);
+                    app.say(
+                        crate::state::NoticeKind::Success,
+                        "Your vault is ready. Only your passphrase or your recovery key can open it.",
+                    );
+                }
+                Err(e) => {
+                    recovery_text.set(None);
+                    error.set(Some(e));
+                }
+            }
+        });
     };
 
     view! {
@@ -356,9 +354,9 @@ fn StrengthMeter(assessment: phr_vault::Assessment) -> impl IntoView {
 fn RecoveryKeyConfirm(
     key: String,
     pending: StoredValue<Option<PendingVault>, LocalStorage>,
-    on_confirmed: impl Fn(Session) + Copy + 'static,
+    on_confirmed: impl Fn(VerifiedKey) + Copy + 'static,
 ) -> impl IntoView {
-    let app = AppCtx::expect();
+    let app = ShellCtx::expect();
     let typed = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -382,8 +380,8 @@ fn RecoveryKeyConfirm(
         };
         busy.set(true);
         spawn_local(async move {
-            match p.store(&db).await {
-                Ok(session) => on_confirmed(session),
+            match p.store_key(&db).await {
+                Ok(verified) => on_confirmed(verified),
                 Err(e) => {
                     busy.set(false);
                     error.set(Some(vault_error_message(&e)));
@@ -438,7 +436,7 @@ fn RecoveryKeyConfirm(
 
 #[component]
 fn RestoreForm() -> impl IntoView {
-    let app = AppCtx::expect();
+    let app = ShellCtx::expect();
     let candidate = StoredValue::new_local(None::<BackupCandidate>);
     let summary = RwSignal::new(None::<(String, u64, String, Option<u64>)>);
     let use_recovery = RwSignal::new(false);
@@ -526,17 +524,18 @@ fn RestoreForm() -> impl IntoView {
                 }
             };
             busy.set(Some("Restoring"));
-            match c.restore(&db, &unlocked).await {
-                Ok(session) => {
-                    app.unlocked(session);
-                    app.say(
-                        crate::state::NoticeKind::Success,
-                        "The backup was restored.",
-                    );
-                }
+            let restored = match c.restore_key(&db, &unlocked).await {
+                Ok(verified) => app.open_record(verified, |_| {}).await,
+                Err(e) => Err(vault_error_message(&e)),
+            };
+            busy.set(None);
+            match restored {
+                Ok(()) => app.say(
+                    crate::state::NoticeKind::Success,
+                    "The backup was restored.",
+                ),
                 Err(e) => {
-                    busy.set(None);
-                    error.set(Some(vault_error_message(&e)));
+                    error.set(Some(e));
                     candidate.set_value(Some(c));
                 }
             }

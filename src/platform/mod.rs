@@ -7,6 +7,7 @@ pub mod files;
 pub mod idb;
 pub mod ids;
 pub mod kdf;
+pub mod modules;
 pub mod time;
 pub mod webcrypto;
 

@@ -1,0 +1,24 @@
+//! The record module: the second WebAssembly module of the app (see `platform::modules`). The shell
+//! loads it in the background and calls these exports; nothing runs when it loads.
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use wasm_bindgen::prelude::*;
+
+    /// Opens a vault with a key the shell verified and shows the record (see `record_app::start`).
+    #[wasm_bindgen]
+    pub async fn start_record(options: JsValue) -> Result<(), JsValue> {
+        phr_app::record_app::start(options).await
+    }
+
+    /// Locks the open vault: the screens, the record and the keys are dropped.
+    #[wasm_bindgen]
+    pub fn lock_record(reason: Option<String>) {
+        phr_app::record_app::lock(reason);
+    }
+}
+
+fn main() {
+    #[cfg(target_arch = "wasm32")]
+    console_error_panic_hook::set_once();
+}
