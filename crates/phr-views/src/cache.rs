@@ -591,8 +591,8 @@ impl Index {
     /// [`Index::from_bytes`]. The bytes hold the record's text (PHI): store them encrypted.
     ///
     /// In order: the text arena; code systems; resource types; sources; codes; concepts;
-    /// reference ranges; item details; items; the key order; each item's group; the groups;
-    /// their members; the timeline order.
+    /// reference ranges; item details; items; each item's group; the groups; their members;
+    /// the timeline order. (The key lookup table is rebuilt on load.)
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = W(Vec::with_capacity(
             self.arena.as_str().len() + self.items.len() * 48 + 64,
@@ -650,7 +650,6 @@ impl Index {
             w.byte(activity_code(it.activity));
             w.byte(it.flags);
         }
-        w.idx_list(&self.by_key);
         w.idx_list(&self.group_of);
         w.len(self.groups.len());
         for g in &self.groups {
@@ -775,7 +774,6 @@ impl Index {
                 flags: r.byte()?,
             });
         }
-        let by_key = r.idx_list(items.len())?;
         let n = r.count(1)?;
         let group_of_raw = (0..n).map(|_| r.u32()).collect::<Res<Vec<_>>>()?;
         let n = r.count(3)?;
@@ -793,7 +791,7 @@ impl Index {
         if r.at != body.len() {
             return Err(corrupt("unexpected bytes at the end"));
         }
-        if by_key.len() != items.len() || group_of_raw.len() != items.len() {
+        if group_of_raw.len() != items.len() {
             return Err(corrupt("tables of different lengths"));
         }
         if group_of_raw.iter().any(|&g| g as usize >= groups.len()) {
@@ -814,7 +812,7 @@ impl Index {
         {
             return Err(corrupt("detail out of range"));
         }
-        Ok(Index {
+        let mut index = Index {
             arena,
             items,
             concepts,
@@ -824,11 +822,13 @@ impl Index {
             sources,
             extras,
             ranges,
-            by_key,
+            by_key: hashbrown::HashTable::new(),
             group_of: group_of_raw,
             groups,
             members,
             timeline,
-        })
+        };
+        index.index_keys();
+        Ok(index)
     }
 }

@@ -26,6 +26,8 @@
 //! clinician-sourced copy when there is one, so a patient-entered copy never stands in for an EHR
 //! one, and every source is listed on the row.
 
+use std::fmt::Write;
+
 use rustc_hash::FxHashMap;
 
 use crate::codes;
@@ -34,158 +36,199 @@ use crate::index::{
 };
 use crate::time::{Precision, When};
 
-fn day_keys(w: Option<When>) -> Vec<String> {
+/// `-`, `p<when>` below day precision, else `d<day>` (and the UTC day when it differs).
+fn day_keys(w: Option<When>) -> ([String; 2], usize) {
     match w {
-        None => vec!["-".into()],
-        Some(w) if w.precision() < Precision::Day => vec![format!("p{}", w)],
+        None => (["-".into(), String::new()], 1),
+        Some(w) if w.precision() < Precision::Day => ([format!("p{}", w), String::new()], 1),
         Some(w) => {
-            let mut v = vec![format!("d{}", w.day().0)];
-            if let Some(u) = w.utc_day() {
-                if u != w.day() {
-                    v.push(format!("d{}", u.0));
+            let mut v = [String::new(), String::new()];
+            let _ = write!(v[0], "d{}", w.day().0);
+            match w.utc_day() {
+                Some(u) if u != w.day() => {
+                    let _ = write!(v[1], "d{}", u.0);
+                    (v, 2)
                 }
+                _ => (v, 1),
             }
-            v
         }
     }
 }
 
-fn time_key(w: Option<When>) -> String {
-    match w {
-        None => "-".into(),
-        Some(w) if w.has_time() => format!("t{}", w.timestamp().0.div_euclid(60)),
-        Some(w) => format!("p{w}"),
-    }
+fn push_time_key(out: &mut String, w: Option<When>) {
+    let _ = match w {
+        None => write!(out, "-"),
+        Some(w) if w.has_time() => write!(out, "t{}", w.timestamp().0.div_euclid(60)),
+        Some(w) => write!(out, "p{w}"),
+    };
 }
 
-fn num(v: f64) -> String {
-    format!("{v}")
-}
-
-fn obs_value_key(index: &Index, id: ItemId) -> String {
+fn push_obs_value_key(out: &mut String, index: &Index, id: ItemId) {
     let item = index.raw(id);
-    match index.obs(id) {
-        Some(o) => {
-            if let Some(q) = &o.value {
-                return format!(
-                    "q{}{}{}",
-                    index.text(q.comparator),
-                    num(q.value),
-                    index.text(q.unit)
-                );
-            }
-            if !o.components.is_empty() {
-                let mut parts: Vec<String> = o
-                    .components
-                    .iter()
-                    .map(|c| {
-                        let v = match &c.value {
-                            Some(q) => format!("{}{}", num(q.value), index.text(q.unit)),
-                            None => crate::text::fold(index.text(c.text)),
-                        };
-                        format!("{}={}", index.text(c.code.code), v)
-                    })
-                    .collect();
-                parts.sort();
-                return format!("c{}", parts.join(","));
-            }
-            format!("s{}", crate::text::fold(index.text(item.detail)))
-        }
-        None => format!("s{}", crate::text::fold(index.text(item.detail))),
+    let Some(o) = index.obs(id) else {
+        out.push('s');
+        crate::text::fold_into(out, index.text(item.detail));
+        return;
+    };
+    if let Some(q) = &o.value {
+        let _ = write!(
+            out,
+            "q{}{}{}",
+            index.text(q.comparator),
+            q.value,
+            index.text(q.unit)
+        );
+        return;
     }
+    if !o.components.is_empty() {
+        let mut parts: Vec<String> = o
+            .components
+            .iter()
+            .map(|c| {
+                let mut p = String::new();
+                p.push_str(index.text(c.code.code));
+                p.push('=');
+                match &c.value {
+                    Some(q) => {
+                        let _ = write!(p, "{}{}", q.value, index.text(q.unit));
+                    }
+                    None => crate::text::fold_into(&mut p, index.text(c.text)),
+                }
+                p
+            })
+            .collect();
+        parts.sort();
+        out.push('c');
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(p);
+        }
+        return;
+    }
+    out.push('s');
+    crate::text::fold_into(out, index.text(item.detail));
 }
 
-/// Fact keys of one item; two items sharing any key (and sources) are the same fact.
-fn fact_keys(index: &Index, id: ItemId) -> Vec<String> {
+/// Calls `add` with each fact key of one item; two items sharing any key (and sources) are the
+/// same fact. `key` and `rest` are scratch buffers.
+fn fact_keys(
+    index: &Index,
+    id: ItemId,
+    key: &mut String,
+    rest: &mut String,
+    mut add: impl FnMut(&str),
+) {
     let item: &Item = index.raw(id);
     if item.flags & (F_ERROR | F_UNREADABLE) != 0 {
-        return Vec::new();
+        return;
     }
     let rtype = index.item(id).resource_type();
-    let codes_all: Vec<(&str, &str)> = index
-        .concept_codes(item.concept)
-        .iter()
-        .map(|c| {
+    let concept = index.concept_codes(item.concept);
+    let all = |_: &str| true;
+    let mut cross = |prefix: &str, keep: &dyn Fn(&str) -> bool, rests: &[&str]| {
+        for c in concept {
             let r = index.code_ref(c);
-            (r.system, r.code)
-        })
-        .collect();
-    let in_system = |sys: &str| -> Vec<(&str, &str)> {
-        codes_all
-            .iter()
-            .filter(|(s, _)| *s == sys)
-            .copied()
-            .collect()
-    };
-    let mut keys = Vec::new();
-    let mut cross = |prefix: &str, codes: &[(&str, &str)], rest: &[String]| {
-        for (s, c) in codes {
-            for r in rest {
-                let mut k = String::with_capacity(prefix.len() + s.len() + c.len() + r.len() + 3);
-                k.push_str(prefix);
-                k.push('|');
-                k.push_str(s);
-                k.push('|');
-                k.push_str(c);
-                k.push('|');
-                k.push_str(r);
-                keys.push(k);
+            if !keep(r.system) {
+                continue;
+            }
+            for rest in rests {
+                key.clear();
+                key.push_str(prefix);
+                key.push('|');
+                key.push_str(r.system);
+                key.push('|');
+                key.push_str(r.code);
+                key.push('|');
+                key.push_str(rest);
+                add(key);
             }
         }
     };
+    let days = |w| {
+        let (d, n) = day_keys(w);
+        (d, n)
+    };
+    rest.clear();
     match rtype {
         "Immunization" => {
-            let cvx = in_system(codes::CVX);
-            let codes = if cvx.is_empty() {
-                codes_all.clone()
+            let has_cvx = concept
+                .iter()
+                .any(|c| index.code_ref(c).system == codes::CVX);
+            let (d, n) = days(item.date);
+            let rests: Vec<&str> = d[..n].iter().map(String::as_str).collect();
+            if has_cvx {
+                cross("imm", &|s| s == codes::CVX, &rests);
             } else {
-                cvx
-            };
-            cross("imm", &codes, &day_keys(item.date));
+                cross("imm", &all, &rests);
+            }
         }
-        "Condition" => cross("cond", &codes_all, &day_keys(item.date)),
-        "AllergyIntolerance" => cross("alg", &codes_all, &["".to_string()]),
+        "Condition" | "Procedure" => {
+            let (d, n) = days(item.date);
+            let rests: Vec<&str> = d[..n].iter().map(String::as_str).collect();
+            let prefix = if rtype == "Condition" { "cond" } else { "proc" };
+            cross(prefix, &all, &rests);
+        }
+        "AllergyIntolerance" => cross("alg", &all, &[""]),
         "MedicationRequest" | "MedicationStatement" => {
-            cross("med", &in_system(codes::RXNORM), &day_keys(item.date))
+            let (d, n) = days(item.date);
+            let rests: Vec<&str> = d[..n].iter().map(String::as_str).collect();
+            cross("med", &|s| s == codes::RXNORM, &rests);
         }
         "Observation" => {
-            let rest = format!("{}|{}", time_key(item.date), obs_value_key(index, id));
-            cross("obs", &codes_all, &[rest]);
+            push_time_key(rest, item.date);
+            rest.push('|');
+            push_obs_value_key(rest, index, id);
+            cross("obs", &all, &[rest.as_str()]);
         }
-        "Procedure" => cross("proc", &codes_all, &day_keys(item.date)),
         "Encounter" => {
             let end = match index.extra(id) {
                 Some(Extra::Ended { end }) => *end,
                 _ => None,
             };
-            let rest = format!("{}|{}", time_key(item.date), time_key(end));
-            cross("enc", &codes_all, &[rest]);
+            push_time_key(rest, item.date);
+            rest.push('|');
+            push_time_key(rest, end);
+            cross("enc", &all, &[rest.as_str()]);
         }
-        "DiagnosticReport" => cross("dr", &codes_all, &[time_key(item.date)]),
+        "DiagnosticReport" => {
+            push_time_key(rest, item.date);
+            cross("dr", &all, &[rest.as_str()]);
+        }
         "DocumentReference" => {
-            let rest = format!(
-                "{}|{}",
-                time_key(item.date),
-                crate::text::fold(index.item(id).title())
-            );
-            cross("doc", &codes_all, &[rest]);
+            push_time_key(rest, item.date);
+            rest.push('|');
+            crate::text::fold_into(rest, index.item(id).title());
+            cross("doc", &all, &[rest.as_str()]);
         }
         "Goal" => {
-            let mut codes = codes_all.clone();
-            let title = crate::text::fold(index.item(id).title());
-            if codes.is_empty() {
-                codes.push(("title", &title));
+            let (d, n) = days(item.date);
+            let rests: Vec<&str> = d[..n].iter().map(String::as_str).collect();
+            if concept.is_empty() {
+                let title = crate::text::fold(index.item(id).title());
+                for r in &rests {
+                    key.clear();
+                    key.push_str("goal|title|");
+                    key.push_str(&title);
+                    key.push('|');
+                    key.push_str(r);
+                    add(key);
+                }
+            } else {
+                cross("goal", &all, &rests);
             }
-            cross("goal", &codes, &day_keys(item.date));
         }
         "Practitioner" => {
             if let Some(Extra::Practitioner { npi: Some(n), .. }) = index.extra(id) {
-                keys.push(format!("npi|{n}"));
+                key.clear();
+                key.push_str("npi|");
+                key.push_str(n);
+                add(key);
             }
         }
         _ => {}
     }
-    keys
 }
 
 struct Sets {
@@ -226,10 +269,16 @@ impl Sets {
 pub(crate) fn build_groups(index: &mut Index) {
     let n = index.items.len();
     let mut buckets: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+    let (mut key, mut rest) = (String::new(), String::new());
     for i in 0..n as u32 {
-        for k in fact_keys(index, ItemId(i)) {
-            buckets.entry(k).or_default().push(i);
-        }
+        fact_keys(index, ItemId(i), &mut key, &mut rest, |k| {
+            match buckets.get_mut(k) {
+                Some(v) => v.push(i),
+                None => {
+                    buckets.insert(k.to_string(), vec![i]);
+                }
+            }
+        });
     }
     let mut list: Vec<Vec<u32>> = buckets
         .into_values()

@@ -20,7 +20,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use crate::extract::{extract, Draft, DraftCode, DraftExtra};
 use crate::group;
 use crate::input::{SourceKind, ViewItem};
-use crate::text::{fold_into, Arena, Interner, Span};
+use crate::text::{fold_into, hash_str, Arena, Interner, Span};
 use crate::time::When;
 
 /// What a patient would call an entry; drives which screen shows it.
@@ -372,7 +372,9 @@ pub struct Index {
     pub(crate) sources: Vec<SourceInfo>,
     pub(crate) extras: Vec<Extra>,
     pub(crate) ranges: Vec<RefRange>,
-    pub(crate) by_key: Vec<u32>,
+    /// Item ids hashed by entry key (compared in the arena); the first item wins for a key given
+    /// twice.
+    pub(crate) by_key: HashTable<u32>,
     pub(crate) group_of: Vec<u32>,
     pub(crate) groups: Vec<Group>,
     pub(crate) members: Vec<u32>,
@@ -607,20 +609,13 @@ impl Index {
             sources,
             extras,
             ranges: b.ranges,
-            by_key: Vec::new(),
+            by_key: HashTable::new(),
             group_of: Vec::new(),
             groups: Vec::new(),
             members: Vec::new(),
             timeline: Vec::new(),
         };
-        let mut by_key: Vec<u32> = (0..index.items.len() as u32).collect();
-        by_key.sort_by(|&a, &b| {
-            index
-                .arena
-                .get(index.items[a as usize].key)
-                .cmp(index.arena.get(index.items[b as usize].key))
-        });
-        index.by_key = by_key;
+        index.index_keys();
         group::build_groups(&mut index);
         index.build_timeline();
         index
@@ -667,12 +662,32 @@ impl Index {
             .map(|i| SourceId(i as u16))
     }
 
+    /// Fills the key table from the items (after a build or a cache load).
+    pub(crate) fn index_keys(&mut self) {
+        let mut table = HashTable::with_capacity(self.items.len());
+        let (arena, items) = (&self.arena, &self.items);
+        for (i, it) in items.iter().enumerate() {
+            let key = arena.get(it.key);
+            let h = hash_str(key);
+            if table
+                .find(h, |&j: &u32| arena.get(items[j as usize].key) == key)
+                .is_none()
+            {
+                table.insert_unique(h, i as u32, |&j| hash_str(arena.get(items[j as usize].key)));
+            }
+        }
+        self.by_key = table;
+    }
+
     /// The item for an entry key.
     pub fn find(&self, key: &str) -> Option<ItemId> {
         self.by_key
-            .binary_search_by(|&i| self.arena.get(self.items[i as usize].key).cmp(key))
-            .ok()
-            .map(|p| ItemId(self.by_key[p]))
+            .find(hash_str(key), |&i| {
+                self.items
+                    .get(i as usize)
+                    .is_some_and(|it| self.arena.get(it.key) == key)
+            })
+            .map(|&i| ItemId(i))
     }
 
     /// The item with this id. Ids come from this index (`find`, `items`, groups); an id from
@@ -754,7 +769,7 @@ impl Index {
             + self.extras.capacity() * size_of::<Extra>()
             + self.ranges.capacity() * size_of::<RefRange>()
             + extras
-            + (self.by_key.capacity()
+            + (self.by_key.capacity() * 2
                 + self.group_of.capacity()
                 + self.members.capacity()
                 + self.timeline.capacity())
