@@ -79,7 +79,8 @@ fn screen(route: Route, phase: Phase) -> AnyView {
             view! { <pages::item::ItemPage key=key /> }.into_any()
         }
         (Route::Import, Phase::Unlocked) => pages::import::ImportPage().into_any(),
-        (Route::Tracking | Route::Share | Route::Viewer(_), Phase::Unlocked) => {
+        (Route::Tracking, Phase::Unlocked) => pages::tracking::TrackingPage().into_any(),
+        (Route::Share | Route::Viewer(_), Phase::Unlocked) => {
             pages::summary::SummaryPage().into_any()
         }
     }
