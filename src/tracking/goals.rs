@@ -174,11 +174,17 @@ fn GoalChart(
             }
         })
         .collect_view();
+    let last_tick = chart.x_axis.ticks.len().saturating_sub(1);
     let x_ticks = chart
         .x_axis
         .ticks
         .iter()
-        .map(|t| view! { <text class="tick" x=x(t.value) y=H - BOTTOM + 18.0 text-anchor="middle">{t.label.clone()}</text> })
+        .enumerate()
+        .map(|(i, t)| {
+            // The last label ends at the plot's edge instead of running off the chart.
+            let anchor = if i == last_tick && i > 0 { "end" } else { "middle" };
+            view! { <text class="tick" x=x(t.value) y=H - BOTTOM + 18.0 text-anchor=anchor>{t.label.clone()}</text> }
+        })
         .collect_view();
     let lines = chart
         .lines
@@ -492,7 +498,10 @@ pub fn Goals(data: Memo<Option<Tracking>>) -> impl IntoView {
                 </details>
             </Show>
             <Show when=move || adding.get() fallback=move || view! {
-                <div class="actions"><button type="button" id="add-goal" on:click=move |_| adding.set(true)>"Set a goal"</button></div>
+                <div class="actions"><button type="button" id="add-goal" on:click=move |_| {
+                    adding.set(true);
+                    focus_later("goal-kind".into());
+                }>"Set a goal"</button></div>
             }>
                 <GoalForm adding=adding />
             </Show>
@@ -649,7 +658,10 @@ fn GoalForm(adding: RwSignal<bool>) -> impl IntoView {
             {move || error.get().map(|e| view! { <ErrorBox text=e /> })}
             <div class="actions">
                 <button type="submit" id="goal-save">"Add goal"</button>
-                <button type="button" class="secondary" on:click=move |_| adding.set(false)>"Cancel"</button>
+                <button type="button" class="secondary" on:click=move |_| {
+                    adding.set(false);
+                    focus_later("add-goal".into());
+                }>"Cancel"</button>
             </div>
         </form>
     }

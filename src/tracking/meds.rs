@@ -130,12 +130,7 @@ fn DoseRow(med: Med, dose: DoseView, #[prop(optional)] show_day: bool) -> impl I
     } else {
         format!("{name} at {time}")
     };
-    let amount = med
-        .input
-        .schedule
-        .dose
-        .as_ref()
-        .map(|d| format!("{} {}", d.value, d.unit));
+    let amount = med.input.schedule.dose.as_ref().map(|d| d.text());
     let status = dose.dose.status;
     let answered = matches!(status, DoseStatus::Taken | DoseStatus::Skipped);
     let later = |seconds: i64| {
@@ -429,7 +424,10 @@ fn MedCard(med: Med, editing: RwSignal<Option<Option<Med>>>) -> impl IntoView {
             <div class="actions">
                 {active.then(|| view! {
                     <button type="button" class="secondary" id=format!("med-{}-edit", med.id)
-                        on:click=move |_| editing.set(Some(Some(m_edit.clone())))>
+                        on:click=move |_| {
+                            editing.set(Some(Some(m_edit.clone())));
+                            focus_later("med-name".into());
+                        }>
                         "Change schedule"<span class="visually-hidden">{format!(" of {}", med.input.name)}</span>
                     </button>
                 })}
@@ -480,7 +478,10 @@ pub fn Medications(data: Memo<Option<Tracking>>) -> impl IntoView {
             {move || match editing.get() {
                 None => view! {
                     <div class="actions">
-                        <button type="button" id="add-medication" on:click=move |_| editing.set(Some(None))>
+                        <button type="button" id="add-medication" on:click=move |_| {
+                            editing.set(Some(None));
+                            focus_later("med-name".into());
+                        }>
                             "Add a medication or supplement"
                         </button>
                     </div>
@@ -717,7 +718,10 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
                                         <input type="time" id=id class="med-time" prop:value=move || value.get()
                                             on:input=move |ev| value.set(event_target_value(&ev))
                                             on:change=move |ev| value.set(event_target_value(&ev)) />
-                                        <button type="button" class="secondary" on:click=move |_| times.update(|t| t.retain(|(m, _)| *m != n))>
+                                        <button type="button" class="secondary" on:click=move |_| {
+                                            times.update(|t| t.retain(|(m, _)| *m != n));
+                                            focus_later("med-add-time".into());
+                                        }>
                                             "Remove"<span class="visually-hidden">{move || format!(" the time {}", value.get())}</span>
                                         </button>
                                     </li>
@@ -745,7 +749,10 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
             {move || error.get().map(|e| view! { <ErrorBox text=e /> })}
             <div class="actions">
                 <button type="submit" id="med-save">{if is_edit { "Save changes" } else { "Add" }}</button>
-                <button type="button" class="secondary" on:click=move |_| editing.set(None)>"Cancel"</button>
+                <button type="button" class="secondary" on:click=move |_| {
+                    editing.set(None);
+                    focus_later("my-medications-title".into());
+                }>"Cancel"</button>
             </div>
             {is_edit.then(|| view! { <p class="muted">"Changing the times keeps your earlier doses counted against the times that applied then."</p> })}
         </form>

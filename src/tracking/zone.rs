@@ -309,3 +309,120 @@ pub fn day_text(d: Day) -> String {
         MONTHS[(m as usize).saturating_sub(1).min(11)]
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phr_views::adherence::{Resolved, RuleZone};
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    /// Every hour of 2024 to 2026, plus the seconds around each change.
+    fn instants() -> Vec<Timestamp> {
+        let start = ts("2024-01-01T00:00:00Z").0;
+        let end = ts("2027-01-01T00:00:00Z").0;
+        (start..end)
+            .step_by(3600)
+            .flat_map(|t| [t, t - 1, t + 1])
+            .map(Timestamp)
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn named_zones_match_the_rules_of_new_york_and_london() {
+        let ny = NamedZone::new("America/New_York").expect("the browser knows New York");
+        let london = NamedZone::new("Europe/London").expect("the browser knows London");
+        let (ny_rules, london_rules) = (RuleZone::new_york(), RuleZone::london());
+        for t in instants() {
+            assert_eq!(ny.offset_at(t), ny_rules.offset_at(t), "New York at {t:?}");
+            assert_eq!(
+                london.offset_at(t),
+                london_rules.offset_at(t),
+                "London at {t:?}"
+            );
+        }
+        // 02:30 on the spring-forward day does not exist in New York; 01:30 in November twice.
+        let day = |y, m, d| Day::from_ymd(y, m, d).unwrap();
+        let at = |d: Day, h, m| LocalDateTime::new(d, LocalTime::hm(h, m).unwrap());
+        assert!(matches!(
+            ny.resolve(at(day(2026, 3, 8), 2, 30)),
+            Resolved::Skipped {
+                gap_seconds: 3600,
+                ..
+            }
+        ));
+        assert!(matches!(
+            ny.resolve(at(day(2026, 11, 1), 1, 30)),
+            Resolved::Repeated { .. }
+        ));
+        assert!(NamedZone::new("Not/AZone").is_none());
+    }
+
+    #[wasm_bindgen_test]
+    fn the_device_zone_is_the_browsers_zone() {
+        let name = device_zone_name().expect("the browser names its zone");
+        let named = NamedZone::new(&name).unwrap();
+        for t in instants().into_iter().step_by(7) {
+            assert_eq!(
+                DeviceZone.offset_at(t),
+                named.offset_at(t),
+                "{name} at {t:?}"
+            );
+        }
+        // Local RFC 3339 text is the same instant, written with the device's offset.
+        let ms = 1_772_600_000_123.0;
+        let text = local_rfc3339(ms);
+        assert_eq!(
+            Timestamp::parse(&text),
+            Some(Timestamp((ms / 1000.0) as i64))
+        );
+        assert!(phr_record::time::is_instant(&text), "{text}");
+        let input = &text[..16];
+        assert_eq!(
+            input_to_rfc3339(input).as_deref().map(|s| &s[..16]),
+            Some(input)
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn the_zone_log_follows_the_patient() {
+        let log = ZoneLog {
+            zones: vec![
+                ZoneEntry {
+                    from: "2026-03-01T00:00:00Z".into(),
+                    zone: "America/New_York".into(),
+                },
+                ZoneEntry {
+                    from: "2026-03-05T13:00:00Z".into(),
+                    zone: "Europe/London".into(),
+                },
+            ],
+        };
+        let zone = log.zone();
+        // Before the flight, New York; after it, London (whatever the browser's own zone is,
+        // unless it is London, the browser's zone follows from now on).
+        assert_eq!(zone.offset_at(ts("2026-03-04T12:00:00Z")), -5 * 3600);
+        let after = ts("2026-03-05T14:00:00Z");
+        if device_zone_name().as_deref() == Some("Europe/London") {
+            assert_eq!(zone.offset_at(after), 0);
+        }
+        // Nothing new to note when the last zone is the browser's.
+        let here = device_zone_name().unwrap();
+        let same = ZoneLog {
+            zones: vec![ZoneEntry {
+                from: "2026-03-01T00:00:00Z".into(),
+                zone: here.clone(),
+            }],
+        };
+        assert_eq!(same.with_device_zone("2026-03-02T00:00:00Z"), None);
+        let moved = log.with_device_zone("2026-03-06T00:00:00Z");
+        if here != "Europe/London" {
+            assert_eq!(moved.unwrap().zones.last().unwrap().zone, here);
+        }
+    }
+}

@@ -508,8 +508,19 @@ impl DoseAmount {
         })
     }
 
-    fn text(&self) -> String {
-        format!("{} {}", self.value.trim(), self.unit.trim())
+    /// `1 tablet`, `2 tablets`, `0.5 tablet`, `500 mg`: count nouns take a plural above one.
+    pub fn text(&self) -> String {
+        const COUNT_NOUNS: &[&str] = &[
+            "tablet", "capsule", "drop", "puff", "spray", "patch", "gummy", "sachet", "unit",
+        ];
+        let value = self.value.trim();
+        let unit = self.unit.trim();
+        let many = value.parse::<f64>().is_ok_and(|v| v > 1.0);
+        match COUNT_NOUNS.iter().find(|n| **n == unit) {
+            Some(&"gummy") if many => format!("{value} gummies"),
+            Some(n) if many => format!("{value} {n}s"),
+            _ => format!("{value} {unit}"),
+        }
     }
 }
 

@@ -527,6 +527,19 @@ fn medications_and_goals_read_back_into_their_inputs() {
     // Building from what was read gives the same resource.
     let again = patient::medication_statement(&auth(1).editing(), &read).unwrap();
     assert_eq!(again.resource().raw(), built.resource().raw());
+    // Count nouns take a plural above one; the stored unit stays as given.
+    let mut two = vitamin_d();
+    two.schedule.dose.as_mut().unwrap().value = "2".into();
+    let b = patient::medication_statement(&auth(3), &two).unwrap();
+    let v = b.resource().value();
+    assert_eq!(
+        v["dosage"][0]["text"],
+        "2 tablets at 08:00, 20:00 on Mon, Wed"
+    );
+    assert_eq!(
+        v["dosage"][0]["doseAndRate"][0]["doseQuantity"]["unit"],
+        "tablet"
+    );
     // A schedule given as "twice a day" reads back as such.
     let mut twice = vitamin_d();
     twice.schedule.times_of_day = vec![];
