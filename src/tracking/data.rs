@@ -104,7 +104,7 @@ pub struct Tracking {
     pub now: Timestamp,
     pub meds: Vec<Med>,
     pub goals: Vec<Goal>,
-    /// The patient's own observations that are not goal-linked or are, newest first.
+    /// The patient's own observations (goal measurements included), newest first.
     pub measurements: Vec<Row>,
 }
 
@@ -127,7 +127,7 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
     let this_week = today.week_start(Weekday::Mon);
 
     let mut meds = Vec::new();
-    for (key_str, key, res) in &entries {
+    for (_, key, res) in &entries {
         if res.resource_type() != "MedicationStatement" {
             continue;
         }
@@ -217,7 +217,6 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
             }
             Err(e) => med.untracked = Some(e.to_string()),
         }
-        let _ = key_str;
         meds.push(med);
     }
     meds.sort_by(|a, b| {
