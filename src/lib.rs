@@ -16,6 +16,7 @@ pub mod route;
 pub mod session;
 pub mod shell;
 pub mod state;
+pub mod tracking;
 pub mod views;
 
 pub use shell::App;

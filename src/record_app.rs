@@ -162,9 +162,8 @@ fn screen(route: Route, phase: Phase) -> AnyView {
         Route::Item(key) => view! { <pages::item::ItemPage key=key /> }.into_any(),
         Route::Import => pages::import::ImportPage().into_any(),
         Route::Vault => pages::vault_page::VaultPage().into_any(),
-        Route::Tracking | Route::Share | Route::Viewer(_) | Route::Privacy | Route::Settings => {
-            ().into_any()
-        }
+        Route::Tracking => pages::tracking::TrackingPage().into_any(),
+        Route::Share | Route::Viewer(_) | Route::Privacy | Route::Settings => ().into_any(),
     }
 }
 

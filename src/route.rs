@@ -32,6 +32,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("#/timeline", "Timeline"),
     ("#/record/medications", "Record"),
     ("#/charts", "Charts"),
+    ("#/tracking", "My tracking"),
     ("#/import", "Import"),
     ("#/vault", "Vault & backups"),
     ("#/settings", "Settings"),

@@ -10,4 +10,5 @@ pub mod record;
 pub mod settings;
 pub mod summary;
 pub mod timeline;
+pub mod tracking;
 pub mod vault_page;

@@ -77,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 days_of_week: vec![Weekday::Mon, Weekday::Thu],
                 ..DoseSchedule::default()
             },
+            earlier_schedules: vec![],
             reason: Some("Low vitamin D".into()),
             note: Some("With breakfast".into()),
         },

@@ -345,6 +345,22 @@ impl Unit {
         }
     }
 
+    /// The unit for a UCUM code (the inverse of [`Unit::ucum`]).
+    pub fn from_ucum(code: &str) -> Option<Unit> {
+        [
+            Unit::Kilogram,
+            Unit::Pound,
+            Unit::MillimeterOfMercury,
+            Unit::MilligramPerDeciliter,
+            Unit::MillimolePerLiter,
+            Unit::PerMinute,
+            Unit::StepsPerDay,
+            Unit::Percent,
+        ]
+        .into_iter()
+        .find(|u| u.ucum() == code)
+    }
+
     /// The unit as shown.
     pub fn display(self) -> &'static str {
         match self {
@@ -428,6 +444,22 @@ pub enum Weekday {
 }
 
 impl Weekday {
+    /// Monday first.
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    /// The day for a FHIR `days-of-week` code (`mon` … `sun`).
+    pub fn from_code(code: &str) -> Option<Weekday> {
+        Weekday::ALL.into_iter().find(|d| d.code() == code.trim())
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Weekday::Mon => "mon",
@@ -440,7 +472,8 @@ impl Weekday {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// `Mon` … `Sun`.
+    pub fn label(self) -> &'static str {
         match self {
             Weekday::Mon => "Mon",
             Weekday::Tue => "Tue",
@@ -475,8 +508,19 @@ impl DoseAmount {
         })
     }
 
-    fn text(&self) -> String {
-        format!("{} {}", self.value.trim(), self.unit.trim())
+    /// `1 tablet`, `2 tablets`, `0.5 tablet`, `500 mg`: count nouns take a plural above one.
+    pub fn text(&self) -> String {
+        const COUNT_NOUNS: &[&str] = &[
+            "tablet", "capsule", "drop", "puff", "spray", "patch", "gummy", "sachet", "unit",
+        ];
+        let value = self.value.trim();
+        let unit = self.unit.trim();
+        let many = value.parse::<f64>().is_ok_and(|v| v > 1.0);
+        match COUNT_NOUNS.iter().find(|n| **n == unit) {
+            Some(&"gummy") if many => format!("{value} gummies"),
+            Some(n) if many => format!("{value} {n}s"),
+            _ => format!("{value} {unit}"),
+        }
     }
 }
 
@@ -494,9 +538,33 @@ pub struct DoseSchedule {
     pub as_needed: bool,
     /// The patient's own words; generated from the above when absent.
     pub text: Option<String>,
+    /// When the patient began following this schedule (date or date-time with a zone), written
+    /// as `timing.repeat.boundsPeriod.start`. Adherence counts scheduled doses only from here, so
+    /// an app sets it to the moment tracking starts, not to when the medication was started.
+    pub from: Option<String>,
+    /// When this schedule was replaced by another (`boundsPeriod.end`); set on
+    /// [`MedicationInput::earlier_schedules`].
+    pub until: Option<String>,
 }
 
 impl DoseSchedule {
+    fn bounds(&self) -> Result<Option<Period>> {
+        for (field, d) in [
+            ("When the schedule starts", &self.from),
+            ("When the schedule ends", &self.until),
+        ] {
+            if let Some(d) = d {
+                check_date_time(field, d)?;
+            }
+        }
+        Ok(
+            (self.from.is_some() || self.until.is_some()).then(|| Period {
+                start: self.from.clone(),
+                end: self.until.clone(),
+            }),
+        )
+    }
+
     fn dosage(&self) -> Result<Dosage> {
         let mut times = Vec::new();
         for t in &self.times_of_day {
@@ -517,14 +585,16 @@ impl DoseSchedule {
         } else {
             Some(times.len() as u32)
         };
-        let repeat = (frequency.is_some() || !days.is_empty()).then(|| TimingRepeat {
-            frequency,
-            period: frequency.and_then(|_| Decimal::parse("1")),
-            period_unit: frequency.map(|_| "d".into()),
-            time_of_day: times.clone(),
-            day_of_week: days.iter().map(|d| d.code().into()).collect(),
-            bounds_period: None,
-        });
+        let bounds = self.bounds()?;
+        let repeat =
+            (frequency.is_some() || !days.is_empty() || bounds.is_some()).then(|| TimingRepeat {
+                frequency,
+                period: frequency.and_then(|_| Decimal::parse("1")),
+                period_unit: frequency.map(|_| "d".into()),
+                time_of_day: times.clone(),
+                day_of_week: days.iter().map(|d| d.code().into()).collect(),
+                bounds_period: bounds,
+            });
         let text = match self
             .text
             .as_deref()
@@ -595,6 +665,10 @@ pub struct MedicationInput {
     /// When they stopped.
     pub stopped: Option<String>,
     pub schedule: DoseSchedule,
+    /// Schedules followed before `schedule`, most recent first, each with its
+    /// [`DoseSchedule::until`]. Written as further dosages (`dosage[1..]`) so that changing the
+    /// times keeps the adherence of the weeks before as it was.
+    pub earlier_schedules: Vec<DoseSchedule>,
     /// Why they take it, in their words.
     pub reason: Option<String>,
     pub note: Option<String>,
@@ -664,7 +738,19 @@ pub fn medication_statement(auth: &Authoring, input: &MedicationInput) -> Result
             .into_iter()
             .collect(),
         note: annotation(&input.note, auth),
-        dosage: vec![input.schedule.dosage()?],
+        dosage: {
+            let mut dosage = vec![input.schedule.dosage()?];
+            for earlier in &input.earlier_schedules {
+                if earlier.until.is_none() {
+                    return Err(invalid(
+                        "An earlier schedule",
+                        "needs the date it ended; this is a bug in the app",
+                    ));
+                }
+                dosage.push(earlier.dosage()?);
+            }
+            dosage
+        },
     };
     finish(auth, "MedicationStatement", &body)
 }
@@ -1026,6 +1112,8 @@ pub enum Measurement {
     HeartRate(String),
     /// Steps in the day.
     Steps(u64),
+    /// Hemoglobin A1c in percent (a home test kit, or a value the patient copies from a report).
+    HemoglobinA1c(String),
     /// Mood, as the patient labels it (`Good`, `Low`...).
     Mood(String),
     /// Anything else: what, and the value in words.
@@ -1155,6 +1243,13 @@ pub fn observation(auth: &Authoring, input: &ObservationInput) -> Result<Authore
                 &n.to_string(),
                 Unit::StepsPerDay,
             )?),
+            None,
+            vec![],
+        ),
+        Measurement::HemoglobinA1c(v) => (
+            vec![category("laboratory", "Laboratory")],
+            loinc("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
+            Some(simple_quantity("The A1c", v, Unit::Percent)?),
             None,
             vec![],
         ),
@@ -1310,6 +1405,252 @@ pub fn note_text(resource: &Resource) -> Option<String> {
 pub fn note_target(resource: &Resource) -> Option<String> {
     let doc: phr_fhir::views::DocumentReference = resource.view().ok()?;
     doc.context?.related.first()?.reference.clone()
+}
+
+// ----------------------------------------------------------------------------- reading back
+
+fn first_text(notes: &[Annotation]) -> Option<String> {
+    notes.iter().find_map(|n| n.text.clone())
+}
+
+fn read_schedule(d: &Dosage) -> DoseSchedule {
+    let repeat = d.timing.as_ref().and_then(|t| t.repeat.as_ref());
+    let mut times: Vec<String> = repeat
+        .map(|r| {
+            r.time_of_day
+                .iter()
+                .filter_map(|t| crate::time::normalize_time_of_day(t))
+                .collect()
+        })
+        .unwrap_or_default();
+    times.sort();
+    times.dedup();
+    let mut days: Vec<Weekday> = repeat
+        .map(|r| {
+            r.day_of_week
+                .iter()
+                .filter_map(|c| Weekday::from_code(c))
+                .collect()
+        })
+        .unwrap_or_default();
+    days.sort();
+    days.dedup();
+    let daily = repeat.is_some_and(|r| {
+        r.period_unit.as_deref() == Some("d")
+            && r.period.as_ref().and_then(Decimal::to_f64) == Some(1.0)
+    });
+    let times_per_day = if times.is_empty() && daily {
+        repeat.and_then(|r| r.frequency)
+    } else {
+        None
+    };
+    let dose = d
+        .dose_and_rate
+        .iter()
+        .find_map(|dr| dr.dose_quantity.as_ref())
+        .and_then(|q| {
+            Some(DoseAmount {
+                value: q.value.as_ref()?.as_str().to_string(),
+                unit: q.unit.clone().or_else(|| q.code.clone())?,
+                ucum: q
+                    .code
+                    .clone()
+                    .filter(|_| q.system.as_deref() == Some(systems::UCUM)),
+            })
+        });
+    let bounds = repeat.and_then(|r| r.bounds_period.as_ref());
+    let mut schedule = DoseSchedule {
+        dose,
+        times_of_day: times,
+        days_of_week: days,
+        times_per_day,
+        as_needed: d.as_needed_boolean == Some(true),
+        text: None,
+        from: bounds.and_then(|b| b.start.clone()),
+        until: bounds.and_then(|b| b.end.clone()),
+    };
+    // Keep the text only when the patient wrote it: a generated one would go stale on edit.
+    let frequency = if schedule.times_of_day.is_empty() {
+        schedule.times_per_day
+    } else {
+        Some(schedule.times_of_day.len() as u32)
+    };
+    let generated =
+        schedule.generated_text(&schedule.times_of_day, &schedule.days_of_week, frequency);
+    schedule.text = d
+        .text
+        .clone()
+        .filter(|t| !t.trim().is_empty() && *t != generated);
+    schedule
+}
+
+/// The input a MedicationStatement stands for, to edit it with [`medication_statement`] and
+/// [`Authoring::editing`]. Reads any MedicationStatement (not only the app's): the first dosage
+/// is the current schedule, the others are earlier schedules. None for other resources or when
+/// the medication has no name.
+pub fn read_medication(resource: &Resource) -> Option<MedicationInput> {
+    if resource.resource_type() != "MedicationStatement" {
+        return None;
+    }
+    let m: phr_fhir::views::MedicationStatement = resource.view().ok()?;
+    let concept = m.medication_codeable_concept.clone().unwrap_or_default();
+    let name = concept
+        .display()
+        .map(str::to_string)
+        .or_else(|| m.medication_reference.as_ref()?.display.clone())?;
+    let status = match m.status.as_deref() {
+        Some("on-hold") => MedicationStatus::OnHold,
+        Some("stopped" | "completed" | "not-taken" | "entered-in-error") => {
+            MedicationStatus::Stopped
+        }
+        _ => MedicationStatus::Active,
+    };
+    let period = m.effective_period.as_ref();
+    let mut schedules = m.dosage.iter().map(read_schedule);
+    Some(MedicationInput {
+        name,
+        coding: concept.coding,
+        status,
+        started: period
+            .and_then(|p| p.start.clone())
+            .or(m.effective_date_time.clone()),
+        stopped: period.and_then(|p| p.end.clone()),
+        schedule: schedules.next().unwrap_or_default(),
+        earlier_schedules: schedules.collect(),
+        reason: m
+            .reason_code
+            .iter()
+            .find_map(|c| c.display().map(str::to_string)),
+        note: first_text(&m.note),
+    })
+}
+
+fn read_target_value(t: &phr_fhir::views::GoalTarget) -> Option<TargetValue> {
+    let amount = |q: &Quantity| -> Option<Amount> {
+        Some(Amount {
+            value: q.value.as_ref()?.as_str().to_string(),
+            unit: Unit::from_ucum(q.code.as_deref()?)?,
+        })
+    };
+    if let Some(q) = &t.detail_quantity {
+        let a = amount(q)?;
+        return Some(match q.comparator.as_deref() {
+            Some("<=" | "<") => TargetValue::AtMost(a),
+            Some(">=" | ">") => TargetValue::AtLeast(a),
+            _ => TargetValue::Exactly(a),
+        });
+    }
+    let r = t.detail_range.as_ref()?;
+    match (r.low.as_ref(), r.high.as_ref()) {
+        (Some(l), Some(h)) => Some(TargetValue::Between(amount(l)?, amount(h)?)),
+        (Some(l), None) => Some(TargetValue::AtLeast(amount(l)?)),
+        (None, Some(h)) => Some(TargetValue::AtMost(amount(h)?)),
+        (None, None) => None,
+    }
+}
+
+fn target_text(t: &phr_fhir::views::GoalTarget) -> String {
+    if let Some(s) = t.detail_string.as_deref().filter(|s| !s.trim().is_empty()) {
+        return s.to_string();
+    }
+    let q = |q: &Quantity| {
+        let value = q.value.as_ref().map(Decimal::as_str).unwrap_or("");
+        let unit = q.unit.as_deref().or(q.code.as_deref()).unwrap_or("");
+        format!("{}{value} {unit}", q.comparator.as_deref().unwrap_or(""))
+            .trim()
+            .to_string()
+    };
+    if let Some(d) = &t.detail_quantity {
+        return q(d);
+    }
+    if let Some(r) = &t.detail_range {
+        let low = r.low.as_ref().map(q).unwrap_or_default();
+        let high = r.high.as_ref().map(q).unwrap_or_default();
+        return format!("{low} – {high}")
+            .trim_matches([' ', '–'])
+            .to_string();
+    }
+    t.detail_codeable_concept
+        .as_ref()
+        .and_then(|c| c.display())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The input a Goal stands for, to edit it (e.g. mark it completed) with [`goal`] and
+/// [`Authoring::editing`]. Targets this app cannot express as numbers come back as
+/// [`GoalTarget::Text`]. None for other resources or a goal without a description.
+pub fn read_goal(resource: &Resource) -> Option<GoalInput> {
+    if resource.resource_type() != "Goal" {
+        return None;
+    }
+    let g: phr_fhir::views::Goal = resource.view().ok()?;
+    let description = g.description.as_ref()?.display()?.to_string();
+    let status = match g.lifecycle_status.as_deref() {
+        Some("proposed" | "planned") => GoalStatus::Proposed,
+        Some("on-hold") => GoalStatus::OnHold,
+        Some("completed") => GoalStatus::Completed,
+        Some("cancelled" | "rejected" | "entered-in-error") => GoalStatus::Cancelled,
+        _ => GoalStatus::Active,
+    };
+    let measured = |code: &str| {
+        g.target.iter().find(|t| {
+            t.measure
+                .as_ref()
+                .is_some_and(|m| m.has(systems::LOINC, code))
+        })
+    };
+    let numeric = |code: &str| measured(code).and_then(read_target_value);
+    let target = if let (Some(s), Some(d)) = (numeric("8480-6"), numeric("8462-4")) {
+        Some(GoalTarget::BloodPressure {
+            systolic: s,
+            diastolic: d,
+        })
+    } else if let Some(v) = numeric("29463-7") {
+        Some(GoalTarget::Weight(v))
+    } else if let Some(v) = numeric("41950-7") {
+        Some(GoalTarget::Steps(v))
+    } else {
+        numeric("4548-4").map(GoalTarget::HemoglobinA1c)
+    };
+    let target = target.unwrap_or_else(|| {
+        let first = g.target.first();
+        GoalTarget::Text {
+            measure: first
+                .and_then(|t| t.measure.as_ref()?.display().map(str::to_string))
+                .unwrap_or_else(|| description.clone()),
+            target: first.map(target_text).unwrap_or_default(),
+        }
+    });
+    Some(GoalInput {
+        description,
+        target,
+        due_date: g.target.iter().find_map(|t| t.due_date.clone()),
+        start_date: g.start_date.clone(),
+        status,
+        note: first_text(&g.note),
+    })
+}
+
+/// The Goal a patient measurement tracks (its `resource-pertainsToGoal` reference), if any.
+pub fn goal_of(resource: &Resource) -> Option<String> {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Ext {
+        url: String,
+        value_reference: Option<Reference>,
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct WithExtensions {
+        extension: Vec<Ext>,
+    }
+    let w: WithExtensions = resource.view().ok()?;
+    w.extension
+        .into_iter()
+        .find(|e| e.url == PERTAINS_TO_GOAL)?
+        .value_reference?
+        .reference
 }
 
 // ----------------------------------------------------------------------------- anything else

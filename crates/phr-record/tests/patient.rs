@@ -66,7 +66,10 @@ fn vitamin_d() -> MedicationInput {
             times_per_day: None,
             as_needed: false,
             text: None,
+            from: None,
+            until: None,
         },
+        earlier_schedules: vec![],
         reason: Some("Low vitamin D".into()),
         note: None,
     }
@@ -442,6 +445,150 @@ fn goal_measurements_point_at_their_goal() {
         "still the patient's weight"
     );
     assert_eq!(v["valueQuantity"]["code"], "[lb_av]");
+    assert_eq!(patient::goal_of(a.resource()), Some(goal_ref));
+    let plain = patient::observation(
+        &auth(13),
+        &ObservationInput {
+            measurement: Measurement::HemoglobinA1c("6.8".into()),
+            effective: "2024-05-01".into(),
+            goal: None,
+            note: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(patient::goal_of(plain.resource()), None);
+    let v = plain.resource().value();
+    assert_eq!(v["code"]["coding"][0]["code"], "4548-4");
+    assert_eq!(v["category"][0]["coding"][0]["code"], "laboratory");
+    assert_eq!(v["valueQuantity"]["code"], "%");
+    assert!(plain.resource().raw().contains("\"value\":6.8"));
+}
+
+#[test]
+fn a_changed_schedule_keeps_the_earlier_one_with_its_bounds() {
+    let mut m = vitamin_d();
+    m.schedule.from = Some("2024-05-01T08:00:00-04:00".into());
+    m.earlier_schedules = vec![DoseSchedule {
+        times_of_day: vec!["07:00".into()],
+        from: Some("2024-02-01T10:00:00-05:00".into()),
+        until: Some("2024-05-01T08:00:00-04:00".into()),
+        ..DoseSchedule::default()
+    }];
+    let a = patient::medication_statement(&auth(1), &m).unwrap();
+    let v = check_authored(&a, "MedicationStatement");
+    let now = &v["dosage"][0]["timing"]["repeat"];
+    assert_eq!(now["boundsPeriod"]["start"], "2024-05-01T08:00:00-04:00");
+    assert!(now["boundsPeriod"].get("end").is_none());
+    let before = &v["dosage"][1]["timing"]["repeat"];
+    assert_eq!(before["timeOfDay"], json!(["07:00:00"]));
+    assert_eq!(before["boundsPeriod"]["end"], "2024-05-01T08:00:00-04:00");
+    assert_eq!(v["dosage"][1]["text"], "at 07:00");
+
+    // An earlier schedule must say when it ended; bounds must be FHIR date-times.
+    let mut open_ended = m.clone();
+    open_ended.earlier_schedules[0].until = None;
+    assert!(patient::medication_statement(&auth(1), &open_ended).is_err());
+    let mut bad = m.clone();
+    bad.schedule.from = Some("2024-05-01T08:00".into());
+    assert!(matches!(
+        patient::medication_statement(&auth(1), &bad),
+        Err(RecordError::InvalidTime { .. })
+    ));
+}
+
+#[test]
+fn medications_and_goals_read_back_into_their_inputs() {
+    let mut m = vitamin_d();
+    m.note = Some("With food".into());
+    m.schedule.from = Some("2024-05-01T08:00:00Z".into());
+    m.earlier_schedules = vec![DoseSchedule {
+        times_of_day: vec!["07:00".into()],
+        text: Some("one with breakfast".into()),
+        until: Some("2024-05-01T08:00:00Z".into()),
+        ..DoseSchedule::default()
+    }];
+    let built = patient::medication_statement(&auth(1), &m).unwrap();
+    let read = patient::read_medication(built.resource()).unwrap();
+    assert_eq!(read.name, m.name);
+    assert_eq!(read.status, MedicationStatus::Active);
+    assert_eq!(read.started.as_deref(), Some("2024-01-15"));
+    assert_eq!(read.schedule.times_of_day, ["08:00:00", "20:00:00"]);
+    assert_eq!(read.schedule.days_of_week, [Weekday::Mon, Weekday::Wed]);
+    assert_eq!(read.schedule.dose, m.schedule.dose);
+    assert_eq!(read.schedule.text, None, "a generated text is not kept");
+    assert_eq!(read.earlier_schedules.len(), 1);
+    assert_eq!(
+        read.earlier_schedules[0].text.as_deref(),
+        Some("one with breakfast"),
+        "the patient's own words are kept"
+    );
+    assert_eq!(read.reason.as_deref(), Some("Low vitamin D"));
+    assert_eq!(read.note.as_deref(), Some("With food"));
+    // Building from what was read gives the same resource.
+    let again = patient::medication_statement(&auth(1).editing(), &read).unwrap();
+    assert_eq!(again.resource().raw(), built.resource().raw());
+    // Count nouns take a plural above one; the stored unit stays as given.
+    let mut two = vitamin_d();
+    two.schedule.dose.as_mut().unwrap().value = "2".into();
+    let b = patient::medication_statement(&auth(3), &two).unwrap();
+    let v = b.resource().value();
+    assert_eq!(
+        v["dosage"][0]["text"],
+        "2 tablets at 08:00, 20:00 on Mon, Wed"
+    );
+    assert_eq!(
+        v["dosage"][0]["doseAndRate"][0]["doseQuantity"]["unit"],
+        "tablet"
+    );
+    // A schedule given as "twice a day" reads back as such.
+    let mut twice = vitamin_d();
+    twice.schedule.times_of_day = vec![];
+    twice.schedule.days_of_week = vec![];
+    twice.schedule.times_per_day = Some(2);
+    let b = patient::medication_statement(&auth(2), &twice).unwrap();
+    let r = patient::read_medication(b.resource()).unwrap();
+    assert_eq!(r.schedule.times_per_day, Some(2));
+    assert_eq!(r.schedule.text, None);
+
+    for target in [
+        GoalTarget::Weight(TargetValue::AtMost(Amount::new("80.0", Unit::Kilogram))),
+        GoalTarget::BloodPressure {
+            systolic: TargetValue::AtMost(Amount::new("130", Unit::MillimeterOfMercury)),
+            diastolic: TargetValue::Between(
+                Amount::new("60", Unit::MillimeterOfMercury),
+                Amount::new("80", Unit::MillimeterOfMercury),
+            ),
+        },
+        GoalTarget::Steps(TargetValue::AtLeast(Amount::new("8000", Unit::StepsPerDay))),
+        GoalTarget::HemoglobinA1c(TargetValue::Exactly(Amount::new("6.5", Unit::Percent))),
+        GoalTarget::Text {
+            measure: "Walking".into(),
+            target: "30 minutes a day".into(),
+        },
+    ] {
+        let input = GoalInput {
+            description: "My goal".into(),
+            target,
+            due_date: Some("2024-12-31".into()),
+            start_date: Some("2024-05-01".into()),
+            status: GoalStatus::Active,
+            note: Some("note".into()),
+        };
+        let g = patient::goal(&auth(5), &input).unwrap();
+        let read = patient::read_goal(g.resource()).unwrap();
+        assert_eq!(read, input);
+        let done = patient::goal(
+            &auth(5).editing(),
+            &GoalInput {
+                status: GoalStatus::Completed,
+                ..read
+            },
+        )
+        .unwrap();
+        assert_eq!(done.resource().value()["lifecycleStatus"], "completed");
+    }
+    assert!(patient::read_goal(built.resource()).is_none());
+    assert!(patient::read_medication(&obs("o1", "1")).is_none());
 }
 
 #[test]

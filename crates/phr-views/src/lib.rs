@@ -10,7 +10,8 @@
 //! | timeline | [`timeline::timeline`] (start from [`timeline::TimelineFilter::clinical`]) → group ids; [`timeline::window`] + [`timeline::rows_for`] for the visible rows |
 //! | lists | [`lists::list`] with a [`lists::ListKind`]; [`lists::care_teams`]; [`lists::attachments`]; [`lists::notes_about`] |
 //! | charts | [`charts::charts`] (series, axes, data table) |
-//! | adherence | [`adherence::doses`], [`adherence::week`], with [`adherence::fhir`] to read FHIR shapes |
+//! | adherence | [`adherence::doses`], [`adherence::week`] (or `doses_all`/`week_all` for a regimen whose times changed), with [`adherence::fhir`] to read FHIR shapes |
+//! | goals | [`goals::goal_targets`], [`goals::goal_progress`] (the measure's chart since the goal started, with the target) |
 //! | medication checks | [`medcheck::medication_checks`] |
 //! | documents | [`document::sanitize_html`], [`document::narrative`], [`document::read_attachment`], [`document::parse_cda`] |
 //!
@@ -33,6 +34,7 @@ pub mod charts;
 pub mod codes;
 pub mod document;
 mod extract;
+pub mod goals;
 pub mod group;
 pub mod index;
 pub mod input;

@@ -3,10 +3,12 @@ mod common;
 
 use common::*;
 use phr_fhir::Resource;
-use phr_views::adherence::fhir::{dose_log, schedule_from_resource, ScheduleError};
+use phr_views::adherence::fhir::{
+    dose_log, schedule_from_resource, schedules_from_resource, ScheduleError,
+};
 use phr_views::adherence::{
-    doses, stats, week, weeks, AdherenceOptions, DoseAction, DoseLogEntry, DoseSchedule,
-    DoseStatus, FixedZone, LocalZone, RuleZone, SlotId, SlotTiming, ZoneHistory,
+    doses, doses_all, stats, week, week_all, weeks, AdherenceOptions, DoseAction, DoseLogEntry,
+    DoseSchedule, DoseStatus, FixedZone, LocalZone, RuleZone, SlotId, SlotTiming, ZoneHistory,
 };
 use phr_views::{Day, LocalDateTime, LocalTime, Timestamp, Weekday};
 use serde_json::json;
@@ -518,4 +520,91 @@ fn zone_offsets_are_what_the_browser_would_report() {
         &AdherenceOptions::default(),
     );
     assert_eq!(r.days[0].doses[0].due, ts("2024-01-02T02:30:00Z"));
+}
+
+#[test]
+fn a_changed_schedule_counts_each_day_against_the_times_that_applied() {
+    // 08:00 from Monday 4 March at 07:00 (tracking starts then), changed to 09:00 and 21:00 on
+    // Wednesday at noon; stopped on Friday at noon (New York).
+    let ny = RuleZone::new_york();
+    let stmt = Resource::from_value(&json!({"resourceType":"MedicationStatement","id":"m",
+        "status":"stopped","effectivePeriod":{"start":"2024-01-15","end":"2024-03-08T12:00:00-05:00"},
+        "dosage":[
+            {"timing":{"repeat":{"timeOfDay":["09:00:00","21:00:00"],"frequency":2,"period":1,"periodUnit":"d",
+                "boundsPeriod":{"start":"2024-03-06T12:00:00-05:00"}}}},
+            {"timing":{"repeat":{"timeOfDay":["08:00:00"],"frequency":1,"period":1,"periodUnit":"d",
+                "boundsPeriod":{"start":"2024-03-04T07:00:00-05:00","end":"2024-03-06T12:00:00-05:00"}}}}
+        ]}))
+    .unwrap();
+    let schedules = schedules_from_resource(&stmt, &ny).unwrap();
+    assert_eq!(schedules.len(), 2);
+    // The single-schedule reader still gives the current schedule.
+    assert_eq!(
+        schedule_from_resource(&stmt, &ny).unwrap().times,
+        [t(9, 0), t(21, 0)]
+    );
+    let slot = |d: u32, h: u32| SlotId {
+        day: day(2024, 3, d),
+        time: t(h, 0),
+    };
+    let taken = |d: u32, h: u32| DoseLogEntry {
+        slot: Some(slot(d, h)),
+        at: ts(&format!("2024-03-{d:02}T{h:02}:05:00-05:00")),
+        action: DoseAction::Taken,
+        key: None,
+    };
+    let log = vec![
+        taken(4, 8),
+        taken(5, 8),
+        taken(6, 8),
+        taken(6, 21),
+        taken(7, 9),
+    ];
+    let now = ts("2024-03-10T12:00:00-04:00");
+    let w = week_all(
+        &schedules,
+        &log,
+        &ny,
+        day(2024, 3, 4),
+        now,
+        &AdherenceOptions::default(),
+    );
+    use DoseStatus::*;
+    let got = statuses(&w.days);
+    assert_eq!(got[0].1, vec![Taken], "Monday: 08:00 only");
+    assert_eq!(got[1].1, vec![Taken]);
+    // Wednesday: 08:00 under the old times, 21:00 under the new (09:00 was before the change).
+    assert_eq!(got[2].1, vec![Taken, Taken]);
+    assert_eq!(
+        w.days[2].doses.iter().map(|d| d.slot).collect::<Vec<_>>(),
+        [slot(6, 8), slot(6, 21)]
+    );
+    assert_eq!(got[3].1, vec![Taken, Missed]);
+    // Friday: 09:00 before the stop, 21:00 after it is not scheduled; nothing at the weekend.
+    assert_eq!(got[4].1, vec![Missed]);
+    assert!(got[5].1.is_empty() && got[6].1.is_empty());
+    assert_eq!((w.stats.taken, w.stats.counted), (5, 7));
+    assert_eq!(w.stats.percent, Some(71));
+    // Every entry answered a slot.
+    let r = doses_all(
+        &schedules,
+        &log,
+        &ny,
+        day(2024, 3, 4),
+        day(2024, 3, 10),
+        now,
+        &AdherenceOptions::default(),
+    );
+    assert!(r.unmatched.is_empty());
+    // Counted against today's times only, the old days would look wrong: that is what the
+    // earlier schedule prevents.
+    let only_now = week(
+        &schedules[0],
+        &log,
+        &ny,
+        day(2024, 3, 4),
+        now,
+        &AdherenceOptions::default(),
+    );
+    assert_ne!(only_now.stats, w.stats);
 }

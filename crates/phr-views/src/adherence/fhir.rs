@@ -144,11 +144,7 @@ pub fn schedule_from_dosage(
     })
 }
 
-/// The schedule of a MedicationStatement or MedicationRequest.
-pub fn schedule_from_resource(
-    res: &Resource,
-    zone: &dyn LocalZone,
-) -> Result<DoseSchedule, ScheduleError> {
+fn regimen_of(res: &Resource) -> Result<Regimen, ScheduleError> {
     if !matches!(
         res.resource_type(),
         "MedicationStatement" | "MedicationRequest"
@@ -157,24 +153,22 @@ pub fn schedule_from_resource(
             res.resource_type().to_string(),
         ));
     }
-    let r: Regimen = res.view().map_err(|_| ScheduleError::Unreadable)?;
-    let dosages = if res.resource_type() == "MedicationStatement" {
-        &r.dosage
-    } else {
-        &r.dosage_instruction
-    };
-    let Some(first) = dosages.first() else {
-        return Err(ScheduleError::NoSchedule);
-    };
-    let dosage = dosages
-        .iter()
-        .find(|d| {
-            d.timing
-                .as_ref()
-                .and_then(|t| t.repeat.as_ref())
-                .is_some_and(|r| !r.time_of_day.is_empty())
-        })
-        .unwrap_or(first);
+    res.view().map_err(|_| ScheduleError::Unreadable)
+}
+
+fn has_times(d: &Dosage) -> bool {
+    d.timing
+        .as_ref()
+        .and_then(|t| t.repeat.as_ref())
+        .is_some_and(|r| !r.time_of_day.is_empty())
+}
+
+/// One dosage's schedule, bounded by its `boundsPeriod`, else by the resource's dates.
+fn bounded_schedule(
+    r: &Regimen,
+    dosage: &Dosage,
+    zone: &dyn LocalZone,
+) -> Result<DoseSchedule, ScheduleError> {
     let bounds = dosage
         .timing
         .as_ref()
@@ -195,8 +189,60 @@ pub fn schedule_from_resource(
     let start = start_text
         .and_then(|s| wall_clock(s, zone, false))
         .ok_or(ScheduleError::NoStart)?;
-    let end = end_text.and_then(|s| wall_clock(s, zone, true));
+    let mut end = end_text.and_then(|s| wall_clock(s, zone, true));
+    // A dosage bounded by its own period also ends where the whole regimen ends.
+    if let Some(overall) = r
+        .effective_period
+        .as_ref()
+        .and_then(|p| p.end.as_deref())
+        .and_then(|s| wall_clock(s, zone, true))
+    {
+        end = Some(end.map_or(overall, |e| e.min(overall)));
+    }
     schedule_from_dosage(dosage, start, end)
+}
+
+/// The schedule of a MedicationStatement or MedicationRequest.
+pub fn schedule_from_resource(
+    res: &Resource,
+    zone: &dyn LocalZone,
+) -> Result<DoseSchedule, ScheduleError> {
+    let r = regimen_of(res)?;
+    let dosages = if res.resource_type() == "MedicationStatement" {
+        &r.dosage
+    } else {
+        &r.dosage_instruction
+    };
+    let Some(first) = dosages.first() else {
+        return Err(ScheduleError::NoSchedule);
+    };
+    let dosage = dosages.iter().find(|d| has_times(d)).unwrap_or(first);
+    bounded_schedule(&r, dosage, zone)
+}
+
+/// Every schedule of a MedicationStatement or MedicationRequest: one per dosage that has times
+/// of day, each bounded by its `timing.repeat.boundsPeriod` (else by the resource's dates). A
+/// regimen whose times changed keeps the earlier times as a dosage bounded to the past, so the
+/// doses of those days are counted against the times that applied then (pass the result to
+/// [`super::doses_all`]). Errors as [`schedule_from_resource`] when no dosage has times.
+pub fn schedules_from_resource(
+    res: &Resource,
+    zone: &dyn LocalZone,
+) -> Result<Vec<DoseSchedule>, ScheduleError> {
+    let r = regimen_of(res)?;
+    let dosages = if res.resource_type() == "MedicationStatement" {
+        &r.dosage
+    } else {
+        &r.dosage_instruction
+    };
+    if !dosages.iter().any(has_times) {
+        return schedule_from_resource(res, zone).map(|s| vec![s]);
+    }
+    dosages
+        .iter()
+        .filter(|d| has_times(d))
+        .map(|d| bounded_schedule(&r, d, zone))
+        .collect()
 }
 
 #[derive(Deserialize, Default)]

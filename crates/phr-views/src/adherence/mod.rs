@@ -232,11 +232,42 @@ pub fn doses(
     now: Timestamp,
     opts: &AdherenceOptions,
 ) -> AdherenceReport {
+    doses_all(
+        std::slice::from_ref(schedule),
+        log,
+        zone,
+        from,
+        to,
+        now,
+        opts,
+    )
+}
+
+/// The slots of one local day under several schedules (e.g. the times a regimen had before and
+/// after a change, each bounded to its period), earliest first; a slot two schedules share
+/// counts once.
+pub fn slots_on_all(schedules: &[DoseSchedule], day: Day) -> Vec<SlotId> {
+    let mut slots: Vec<SlotId> = schedules.iter().flat_map(|s| s.slots_on(day)).collect();
+    slots.sort();
+    slots.dedup();
+    slots
+}
+
+/// As [`doses`] for a regimen made of several schedules (see [`fhir::schedules_from_resource`]).
+pub fn doses_all(
+    schedules: &[DoseSchedule],
+    log: &[DoseLogEntry],
+    zone: &dyn LocalZone,
+    from: Day,
+    to: Day,
+    now: Timestamp,
+    opts: &AdherenceOptions,
+) -> AdherenceReport {
     // Slots of the range plus a day either side, so entries near the edges find their slot.
     let mut slots: Vec<(SlotId, Timestamp, SlotTiming)> = Vec::new();
     let mut d = from.add_days(-1);
     while d <= to.add_days(1) {
-        for s in schedule.slots_on(d) {
+        for s in slots_on_all(schedules, d) {
             let (due, timing) = resolve_slot(zone, s);
             slots.push((s, due, timing));
         }
@@ -353,8 +384,27 @@ pub fn week(
     now: Timestamp,
     opts: &AdherenceOptions,
 ) -> WeekAdherence {
-    let r = doses(
-        schedule,
+    week_all(
+        std::slice::from_ref(schedule),
+        log,
+        zone,
+        week_start,
+        now,
+        opts,
+    )
+}
+
+/// As [`week`] for a regimen made of several schedules.
+pub fn week_all(
+    schedules: &[DoseSchedule],
+    log: &[DoseLogEntry],
+    zone: &dyn LocalZone,
+    week_start: Day,
+    now: Timestamp,
+    opts: &AdherenceOptions,
+) -> WeekAdherence {
+    let r = doses_all(
+        schedules,
         log,
         zone,
         week_start,
