@@ -5,6 +5,8 @@
 //! Each type's reading declares only the elements used here; the parser skips everything else
 //! (narratives, identifiers, extensions, base64 content) without building it.
 
+use std::borrow::Cow;
+
 use phr_fhir::Resource;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -16,56 +18,59 @@ use crate::index::{
 };
 use crate::input::{SourceKind, ViewItem};
 use crate::json::{
-    end, opt, start, Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Dosage,
-    HumanName, Identifier, Meta, Period, Quantity, Range, Ratio, Reference, Str, Value,
+    cow, end, opt, start, trim_cow, Annotation, Attachment, CodeableConcept, Coding, ContactPoint,
+    Dosage, HumanName, Identifier, Meta, Period, Quantity, Range, Ratio, Reference, Str, Value,
 };
 use crate::text::{capitalise, truncate_chars};
 use crate::time::When;
 
+/// Text of a draft: borrowed from the resource's text when it can be (most of it).
+pub(crate) type Text<'a> = Cow<'a, str>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct DraftCode {
-    pub(crate) system: String,
-    pub(crate) code: String,
-    pub(crate) display: Option<String>,
+pub(crate) struct DraftCode<'a> {
+    pub(crate) system: Text<'a>,
+    pub(crate) code: Text<'a>,
+    pub(crate) display: Option<Text<'a>>,
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct DraftQty {
+pub(crate) struct DraftQty<'a> {
     pub(crate) value: f64,
-    pub(crate) text: String,
-    pub(crate) unit: String,
-    pub(crate) label: String,
-    pub(crate) comparator: String,
+    pub(crate) text: Text<'a>,
+    pub(crate) unit: Text<'a>,
+    pub(crate) label: Text<'a>,
+    pub(crate) comparator: Text<'a>,
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct DraftComponent {
-    pub(crate) code: DraftCode,
+pub(crate) struct DraftComponent<'a> {
+    pub(crate) code: DraftCode<'a>,
     pub(crate) title: String,
-    pub(crate) value: Option<DraftQty>,
+    pub(crate) value: Option<DraftQty<'a>>,
     pub(crate) text: String,
 }
 
-type DraftRange = (Option<DraftQty>, Option<DraftQty>, String);
+type DraftRange<'a> = (Option<DraftQty<'a>>, Option<DraftQty<'a>>, Text<'a>);
 
 // Drafts live only while the index is built, one at a time per resource: size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
-pub(crate) enum DraftExtra {
+pub(crate) enum DraftExtra<'a> {
     None,
     Obs {
-        value: Option<DraftQty>,
-        range: Option<DraftRange>,
+        value: Option<DraftQty<'a>>,
+        range: Option<DraftRange<'a>>,
         interp: Interp,
-        components: Vec<DraftComponent>,
+        components: Vec<DraftComponent<'a>>,
     },
     Med {
-        ingredients: Vec<DraftCode>,
+        ingredients: Vec<DraftCode<'a>>,
         end: Option<When>,
     },
     Allergy {
         criticality: Option<String>,
-        substances: Vec<DraftCode>,
+        substances: Vec<DraftCode<'a>>,
     },
     Ended {
         end: Option<When>,
@@ -102,14 +107,14 @@ pub(crate) struct Draft<'a> {
     pub(crate) category: Category,
     pub(crate) activity: Activity,
     pub(crate) flags: u8,
-    pub(crate) title: String,
+    pub(crate) title: Text<'a>,
     pub(crate) title_is_fallback: bool,
-    pub(crate) codes: Vec<DraftCode>,
+    pub(crate) codes: Vec<DraftCode<'a>>,
     pub(crate) detail: String,
-    pub(crate) status: String,
+    pub(crate) status: Text<'a>,
     pub(crate) date: Option<When>,
     pub(crate) search: String,
-    pub(crate) extra: DraftExtra,
+    pub(crate) extra: DraftExtra<'a>,
     pub(crate) med_ref: Option<String>,
 }
 
@@ -146,11 +151,11 @@ pub(crate) fn extract<'a>(vi: &ViewItem<'a>, source: u16) -> Draft<'a> {
         category: category_for_type(r.resource_type()),
         activity: Activity::Unknown,
         flags,
-        title: String::new(),
+        title: Cow::Borrowed(""),
         title_is_fallback: false,
         codes: Vec::new(),
         detail: String::new(),
-        status: String::new(),
+        status: Cow::Borrowed(""),
         date: None,
         search: String::new(),
         extra: DraftExtra::None,
@@ -183,11 +188,11 @@ pub(crate) fn extract<'a>(vi: &ViewItem<'a>, source: u16) -> Draft<'a> {
         // Keep identity and flags; re-read what we can, leniently.
         let keep = d.flags & (F_PATIENT | F_HIDDEN | F_GONE);
         d.flags = keep;
-        d.title.clear();
+        d.title = Cow::Borrowed("");
         d.title_is_fallback = false;
         d.codes.clear();
         d.detail.clear();
-        d.status.clear();
+        d.status = Cow::Borrowed("");
         d.date = None;
         d.search.clear();
         d.extra = DraftExtra::None;
@@ -199,7 +204,7 @@ pub(crate) fn extract<'a>(vi: &ViewItem<'a>, source: u16) -> Draft<'a> {
         d.flags |= if found { F_PARTIAL } else { F_UNREADABLE };
     }
     if d.title.trim().is_empty() {
-        d.title = type_label(r.resource_type());
+        d.title = type_label(r.resource_type()).into();
         d.title_is_fallback = true;
     }
     d
@@ -269,28 +274,30 @@ fn apply_meta(meta: Option<&Meta<'_>>, d: &mut Draft<'_>) {
     }
 }
 
-fn draft_codes(cc: &CodeableConcept<'_>) -> Vec<DraftCode> {
+fn draft_codes<'a>(cc: &CodeableConcept<'a>) -> Vec<DraftCode<'a>> {
     cc.coding.iter().filter_map(draft_code).collect()
 }
 
-fn draft_code(c: &Coding<'_>) -> Option<DraftCode> {
-    let code = opt(&c.code)?.trim();
+fn draft_code<'a>(c: &Coding<'a>) -> Option<DraftCode<'a>> {
+    let code = trim_cow(c.code.as_ref()?.cow());
     if code.is_empty() {
         return None;
     }
     Some(DraftCode {
-        system: owned(&c.system),
-        code: code.to_string(),
-        display: opt(&c.display)
+        system: cow(&c.system),
+        code,
+        display: c
+            .display
+            .as_ref()
             .filter(|d| !d.trim().is_empty())
-            .map(str::to_string),
+            .map(Str::cow),
     })
 }
 
-fn set_concept(d: &mut Draft<'_>, cc: Option<&CodeableConcept<'_>>) {
+fn set_concept<'a>(d: &mut Draft<'a>, cc: Option<&CodeableConcept<'a>>) {
     if let Some(cc) = cc {
-        if let Some(t) = cc.display() {
-            d.title = t.trim().to_string();
+        if let Some(t) = cc.display_cow() {
+            d.title = trim_cow(t);
         }
         d.codes = draft_codes(cc);
     }
@@ -335,11 +342,25 @@ fn join_nonempty(parts: &[&str], sep: &str) -> String {
 
 /// The unit as a patient should read it: a UCUM code the table knows becomes its label
 /// (`mm[Hg]` → `mmHg`, `Cel` → `°C`, `[lb_av]` → `lb`); free text stays as written.
-pub(crate) fn unit_text(q: &Quantity<'_>) -> String {
-    unit_label(opt(&q.unit).or(opt(&q.code)).unwrap_or("").trim()).to_string()
+pub(crate) fn unit_text<'a>(q: &Quantity<'a>) -> Text<'a> {
+    let written = trim_cow(
+        q.unit
+            .as_ref()
+            .or(q.code.as_ref())
+            .map_or(Cow::Borrowed(""), Str::cow),
+    );
+    match ucum_label(&written) {
+        Some(l) => Cow::Borrowed(l),
+        None => written,
+    }
 }
 
 fn unit_label(written: &str) -> &str {
+    ucum_label(written).unwrap_or(written)
+}
+
+/// The patient-facing label of a UCUM code the table knows.
+fn ucum_label(written: &str) -> Option<&'static str> {
     // The first match in the table wins, as a linear search would find it.
     static LABELS: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, &'static str>> =
         std::sync::OnceLock::new();
@@ -350,7 +371,7 @@ fn unit_label(written: &str) -> &str {
         }
         m
     });
-    labels.get(written).copied().unwrap_or(written)
+    labels.get(written).copied()
 }
 
 /// `< 5 mg/dL`: comparator, digits as written, readable unit.
@@ -370,15 +391,15 @@ pub(crate) fn qty_display(q: &Quantity<'_>) -> Option<String> {
     Some(s)
 }
 
-pub(crate) fn draft_qty(q: &Quantity<'_>) -> Option<DraftQty> {
+pub(crate) fn draft_qty<'a>(q: &Quantity<'a>) -> Option<DraftQty<'a>> {
     let dec = q.value.as_ref()?;
     let value = dec.to_f64()?;
     Some(DraftQty {
         value,
-        text: dec.as_str().to_string(),
-        unit: q.unit_key().unwrap_or("").trim().to_string(),
+        text: Cow::Borrowed(dec.as_str()),
+        unit: trim_cow(q.unit_key_cow()),
         label: unit_text(q),
-        comparator: owned(&q.comparator),
+        comparator: cow(&q.comparator),
     })
 }
 
@@ -535,10 +556,10 @@ impl<'a> ObservationView<'a> {
     }
 }
 
-fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn observation<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let o: ObservationView = view(r)?;
     apply_meta(o.meta.as_ref(), d);
-    d.status = owned(&o.status);
+    d.status = cow(&o.status);
     if d.status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -582,8 +603,8 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
                     .find_map(draft_code)
             })
             .unwrap_or(DraftCode {
-                system: String::new(),
-                code: String::new(),
+                system: Cow::Borrowed(""),
+                code: Cow::Borrowed(""),
                 display: None,
             });
         let title = c
@@ -644,7 +665,7 @@ fn observation(r: &Resource, d: &mut Draft<'_>) -> Res {
             (
                 rr.low.as_ref().and_then(draft_qty),
                 rr.high.as_ref().and_then(draft_qty),
-                owned(&rr.text),
+                cow(&rr.text),
             )
         });
     d.extra = DraftExtra::Obs {
@@ -683,7 +704,7 @@ struct ConditionView<'a> {
     recorded_date: Option<Str<'a>>,
 }
 
-impl ConditionView<'_> {
+impl<'a> ConditionView<'a> {
     fn date(&self) -> Option<&str> {
         opt(&self.onset_date_time)
             .or_else(|| start(&self.onset_period))
@@ -694,6 +715,13 @@ impl ConditionView<'_> {
         self.clinical_status
             .as_ref()
             .and_then(|c| c.coding.iter().find_map(|c| opt(&c.code)))
+    }
+
+    fn clinical_status_code_cow(&self) -> Text<'a> {
+        self.clinical_status
+            .as_ref()
+            .and_then(|c| c.coding.iter().find_map(|c| c.code.as_ref()))
+            .map_or(Cow::Borrowed(""), Str::cow)
     }
 
     /// Active unless a status says otherwise, or an abatement date exists.
@@ -711,7 +739,7 @@ impl ConditionView<'_> {
     }
 }
 
-fn condition(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn condition<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let c: ConditionView = view(r)?;
     apply_meta(c.meta.as_ref(), d);
     set_concept(d, c.code.as_ref());
@@ -723,9 +751,9 @@ fn condition(r: &Resource, d: &mut Draft<'_>) -> Res {
     } else {
         Activity::Ended
     };
-    d.status = c.clinical_status_code().unwrap_or("").to_string();
+    d.status = c.clinical_status_code_cow();
     d.date = parse_date(c.date());
-    let status_label = match d.status.as_str() {
+    let status_label = match &*d.status {
         "" => {
             if d.activity == Activity::Active {
                 String::new()
@@ -799,7 +827,7 @@ impl AllergyView<'_> {
     }
 }
 
-fn allergy(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn allergy<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let a: AllergyView = view(r)?;
     apply_meta(a.meta.as_ref(), d);
     set_concept(d, a.code.as_ref());
@@ -817,9 +845,8 @@ fn allergy(r: &Resource, d: &mut Draft<'_>) -> Res {
     d.status = a
         .clinical_status
         .as_ref()
-        .and_then(|c| c.coding.iter().find_map(|x| opt(&x.code)))
-        .unwrap_or("")
-        .to_string();
+        .and_then(|c| c.coding.iter().find_map(|x| x.code.as_ref()))
+        .map_or(Cow::Borrowed(""), Str::cow);
     d.date = parse_date(a.date());
     let mut reactions: Vec<&str> = Vec::new();
     let mut substances = Vec::new();
@@ -905,7 +932,7 @@ struct MedOrder<'a> {
     note: Vec<Annotation<'a>>,
 }
 
-fn ingredient_codes(list: &[MedIngredient<'_>]) -> Vec<DraftCode> {
+fn ingredient_codes<'a>(list: &[MedIngredient<'a>]) -> Vec<DraftCode<'a>> {
     list.iter()
         .filter_map(|i| i.item_codeable_concept.as_ref())
         .flat_map(draft_codes)
@@ -914,12 +941,12 @@ fn ingredient_codes(list: &[MedIngredient<'_>]) -> Vec<DraftCode> {
 
 /// The medication concept of an order: inline, contained (`#id`), or left for reference
 /// resolution. Returns ingredient codes found.
-fn med_concept(
-    d: &mut Draft<'_>,
-    cc: Option<&CodeableConcept<'_>>,
-    reference: Option<&Reference<'_>>,
-    contained: &[ContainedMed<'_>],
-) -> Vec<DraftCode> {
+fn med_concept<'a>(
+    d: &mut Draft<'a>,
+    cc: Option<&CodeableConcept<'a>>,
+    reference: Option<&Reference<'a>>,
+    contained: &[ContainedMed<'a>],
+) -> Vec<DraftCode<'a>> {
     let mut ingredients = Vec::new();
     if cc.is_some() {
         set_concept(d, cc);
@@ -938,7 +965,7 @@ fn med_concept(
         }
         if d.title.is_empty() {
             if let Some(t) = opt(&rf.display).filter(|t| !t.trim().is_empty()) {
-                d.title = t.trim().to_string();
+                d.title = t.trim().to_string().into();
             } else {
                 d.title_is_fallback = true;
             }
@@ -947,7 +974,7 @@ fn med_concept(
     ingredients
 }
 
-fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn med_order<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let m: MedOrder = view(r)?;
     apply_meta(m.meta.as_ref(), d);
     let ingredients = med_concept(
@@ -956,9 +983,9 @@ fn med_order(r: &Resource, d: &mut Draft<'_>) -> Res {
         m.medication_reference.as_ref(),
         &m.contained,
     );
-    let status = owned(&m.status);
+    let status = cow(&m.status);
     let is_request = r.resource_type() == "MedicationRequest";
-    d.activity = match status.as_str() {
+    d.activity = match &*status {
         "active" => Activity::Active,
         "on-hold" => Activity::Paused,
         "intended" | "draft" => Activity::Planned,
@@ -1044,7 +1071,7 @@ struct MedAdmin<'a> {
     contained: Vec<ContainedMed<'a>>,
 }
 
-fn med_admin(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn med_admin<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let m: MedAdmin = view(r)?;
     apply_meta(m.meta.as_ref(), d);
     med_concept(
@@ -1053,7 +1080,7 @@ fn med_admin(r: &Resource, d: &mut Draft<'_>) -> Res {
         m.medication_reference.as_ref(),
         &m.contained,
     );
-    let status = owned(&m.status);
+    let status = cow(&m.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -1062,7 +1089,7 @@ fn med_admin(r: &Resource, d: &mut Draft<'_>) -> Res {
         .iter()
         .find_map(|c| c.display())
         .unwrap_or("");
-    d.detail = match status.as_str() {
+    d.detail = match &*status {
         "completed" => "Taken".into(),
         "not-done" => join_nonempty(&["Skipped", reason], ": "),
         s => capitalise(s),
@@ -1083,7 +1110,7 @@ struct MedicationView<'a> {
     ingredient: Vec<MedIngredient<'a>>,
 }
 
-fn medication(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn medication<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let m: MedicationView = view(r)?;
     apply_meta(m.meta.as_ref(), d);
     set_concept(d, m.code.as_ref());
@@ -1111,11 +1138,11 @@ struct ImmunizationView<'a> {
     lot_number: Option<Str<'a>>,
 }
 
-fn immunization(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn immunization<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let i: ImmunizationView = view(r)?;
     apply_meta(i.meta.as_ref(), d);
     set_concept(d, i.vaccine_code.as_ref());
-    let status = owned(&i.status);
+    let status = cow(&i.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -1148,11 +1175,11 @@ struct ProcedureView<'a> {
     reason_code: Vec<CodeableConcept<'a>>,
 }
 
-fn procedure(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn procedure<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let p: ProcedureView = view(r)?;
     apply_meta(p.meta.as_ref(), d);
     set_concept(d, p.code.as_ref());
-    let status = owned(&p.status);
+    let status = cow(&p.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -1205,7 +1232,7 @@ struct EncounterView<'a> {
     service_provider: Option<Reference<'a>>,
 }
 
-fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn encounter<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let e: EncounterView = view(r)?;
     apply_meta(e.meta.as_ref(), d);
     if let Some(t) = e.kind.first() {
@@ -1216,7 +1243,7 @@ fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
     }
     if d.title.is_empty() {
         if let Some(t) = e.service_type.as_ref().and_then(|s| s.display()) {
-            d.title = t.to_string();
+            d.title = t.to_string().into();
         }
     }
     if let Some(class) = &e.class {
@@ -1233,14 +1260,14 @@ fn encounter(r: &Resource, d: &mut Draft<'_>) -> Res {
             .filter(|_| label.is_empty())
             .unwrap_or(label);
         if d.title.is_empty() && !label.is_empty() {
-            d.title = label.to_string();
+            d.title = label.to_string().into();
         }
         if d.codes.is_empty() {
             d.codes.extend(draft_code(class));
         }
         push_search(d, label);
     }
-    let status = owned(&e.status);
+    let status = cow(&e.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -1302,11 +1329,11 @@ struct DiagnosticReportView<'a> {
     presented_form: Vec<Attachment<'a>>,
 }
 
-fn diagnostic_report(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn diagnostic_report<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let x: DiagnosticReportView = view(r)?;
     apply_meta(x.meta.as_ref(), d);
     set_concept(d, x.code.as_ref());
-    let status = owned(&x.status);
+    let status = cow(&x.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
@@ -1375,7 +1402,7 @@ struct DocumentReferenceView<'a> {
     context: Option<DocumentContext<'a>>,
 }
 
-fn document_reference(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn document_reference<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let x: DocumentReferenceView = view(r)?;
     apply_meta(x.meta.as_ref(), d);
     set_concept(d, x.kind.as_ref());
@@ -1387,13 +1414,14 @@ fn document_reference(r: &Resource, d: &mut Draft<'_>) -> Res {
         d.title = opt(&x.description)
             .or(first_title)
             .unwrap_or("")
-            .to_string();
+            .to_string()
+            .into();
     }
-    let status = owned(&x.status);
+    let status = cow(&x.status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
     }
-    d.status = opt(&x.doc_status).map(str::to_string).unwrap_or(status);
+    d.status = x.doc_status.as_ref().map_or(status, Str::cow);
     d.date = parse_date(
         opt(&x.date)
             .or(x.context.as_ref().and_then(|c| start(&c.period)))
@@ -1472,12 +1500,12 @@ struct GoalView<'a> {
     status_date: Option<Str<'a>>,
 }
 
-fn goal(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn goal<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let g: GoalView = view(r)?;
     apply_meta(g.meta.as_ref(), d);
     set_concept(d, g.description.as_ref());
-    let status = owned(&g.lifecycle_status);
-    d.activity = match status.as_str() {
+    let status = cow(&g.lifecycle_status);
+    d.activity = match &*status {
         "active" | "accepted" => Activity::Active,
         "proposed" | "planned" => Activity::Planned,
         "on-hold" => Activity::Paused,
@@ -1562,19 +1590,19 @@ struct CarePlanView<'a> {
     activity: Vec<CarePlanActivity<'a>>,
 }
 
-fn care_plan(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn care_plan<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let c: CarePlanView = view(r)?;
     apply_meta(c.meta.as_ref(), d);
     let cat = c.category.iter().find(|x| x.display().is_some());
     if let Some(t) = opt(&c.title).filter(|t| !t.trim().is_empty()) {
-        d.title = t.to_string();
+        d.title = t.to_string().into();
         if let Some(cat) = cat {
             d.codes = draft_codes(cat);
         }
     } else {
         set_concept(d, cat);
     }
-    let status = owned(&c.status);
+    let status = cow(&c.status);
     d.activity = status_activity(&status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
@@ -1634,13 +1662,13 @@ struct CareTeamView<'a> {
     participant: Vec<CareTeamParticipant<'a>>,
 }
 
-fn care_team(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn care_team<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let c: CareTeamView = view(r)?;
     apply_meta(c.meta.as_ref(), d);
     if let Some(n) = opt(&c.name) {
-        d.title = n.to_string();
+        d.title = n.to_string().into();
     }
-    let status = owned(&c.status);
+    let status = cow(&c.status);
     d.activity = status_activity(&status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
@@ -1706,7 +1734,7 @@ struct PatientView<'a> {
     contact: Vec<PatientContact<'a>>,
 }
 
-fn patient(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn patient<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let p: PatientView = view(r)?;
     apply_meta(p.meta.as_ref(), d);
     // The official (or first) name.
@@ -1717,7 +1745,7 @@ fn patient(r: &Resource, d: &mut Draft<'_>) -> Res {
         .or_else(|| p.name.first())
         .map(HumanName::display)
         .unwrap_or_default();
-    d.title = name.clone();
+    d.title = name.clone().into();
     let contacts = p
         .contact
         .iter()
@@ -1777,7 +1805,7 @@ struct PersonView<'a> {
     relationship: Vec<CodeableConcept<'a>>,
 }
 
-fn person(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn person<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let p: PersonView = view(r)?;
     apply_meta(p.meta.as_ref(), d);
     if let Some(n) = p.name.first() {
@@ -1785,7 +1813,7 @@ fn person(r: &Resource, d: &mut Draft<'_>) -> Res {
         if let Some(prefix) = n.prefix.first().filter(|_| n.text.is_none()) {
             s = format!("{} {s}", &**prefix);
         }
-        d.title = s;
+        d.title = s.into();
     }
     let qualification = p
         .qualification
@@ -1836,18 +1864,18 @@ struct DeviceView<'a> {
     udi_carrier: Vec<UdiCarrier<'a>>,
 }
 
-fn device(r: &Resource, d: &mut Draft<'_>) -> Res {
+fn device<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     let x: DeviceView = view(r)?;
     apply_meta(x.meta.as_ref(), d);
     set_concept(d, x.kind.as_ref());
     if let Some(n) = x.device_name.iter().find_map(|n| opt(&n.name)) {
         if d.title.is_empty() {
-            d.title = n.to_string();
+            d.title = n.to_string().into();
         } else {
             push_search(d, n);
         }
     }
-    let status = owned(&x.status);
+    let status = cow(&x.status);
     d.activity = status_activity(&status);
     if status == "entered-in-error" {
         d.flags |= F_ERROR;
@@ -1944,7 +1972,7 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
         }
     }
     let status = v.get("status").and_then(Json::as_str).unwrap_or("");
-    d.status = status.to_string();
+    d.status = status.to_string().into();
     let clinical = get(&["clinicalStatus", "coding"])
         .and_then(Json::as_array)
         .and_then(|a| a.iter().find_map(|c| c.get("code").and_then(Json::as_str)));
@@ -1958,7 +1986,7 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
         d.flags |= F_ERROR;
     }
     if let Some(c) = clinical {
-        d.status = c.to_string();
+        d.status = c.to_string().into();
         d.activity = match c {
             "active" | "recurrence" | "relapse" => Activity::Active,
             _ => Activity::Ended,
@@ -1983,7 +2011,7 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
         let x = x.as_array().and_then(|a| a.first()).unwrap_or(x);
         if let Ok(cc) = CodeableConcept::deserialize(x) {
             if cc.display().is_some() {
-                set_concept(d, Some(&cc));
+                set_concept(d, Some(&cc.to_static()));
                 found = true;
                 break;
             }
@@ -1992,10 +2020,10 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
     if d.title.is_empty() {
         if let Some(n) = v.get("name") {
             if let Some(s) = n.as_str() {
-                d.title = s.to_string();
+                d.title = s.to_string().into();
             } else if let Ok(names) = Vec::<HumanName>::deserialize(n) {
                 if let Some(h) = names.first() {
-                    d.title = h.display();
+                    d.title = h.display().into();
                 }
             }
         }
@@ -2006,9 +2034,9 @@ fn generic(r: &Resource, d: &mut Draft<'_>) -> bool {
     if d.category == Category::Billing {
         let label = type_label(r.resource_type());
         d.title = if d.title.is_empty() {
-            label
+            label.into()
         } else {
-            format!("{label} ({})", d.title)
+            format!("{label} ({})", d.title).into()
         };
         found = true;
     }

@@ -1019,7 +1019,7 @@ fn resolve_references(drafts: &mut [Draft<'_>]) {
     }
     for (i, p, name) in team_updates {
         if let DraftExtra::CareTeam { participants } = &mut drafts[i].extra {
-            participants[p].0 = name;
+            participants[p].0 = name.into_owned();
         }
         let d = &mut drafts[i];
         if !d.search.is_empty() {

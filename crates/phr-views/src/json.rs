@@ -26,9 +26,36 @@ impl Deref for Str<'_> {
 }
 
 impl<'a> Str<'a> {
-    /// The text as an owned string (for drafts that outlive the parsed view).
+    /// The text as an owned string.
     pub(crate) fn to_owned_string(&self) -> String {
         self.0.to_string()
+    }
+
+    /// An owned copy, free of any borrow.
+    pub(crate) fn to_static(&self) -> Str<'static> {
+        Str(Cow::Owned(self.0.to_string()))
+    }
+
+    /// The text with the resource's lifetime (a copy only when it had escapes).
+    pub(crate) fn cow(&self) -> Cow<'a, str> {
+        match &self.0 {
+            Cow::Borrowed(s) => Cow::Borrowed(s),
+            Cow::Owned(s) => Cow::Owned(s.clone()),
+        }
+    }
+}
+
+/// An optional string element with the resource's lifetime (empty when absent).
+pub(crate) fn cow<'a>(s: &Option<Str<'a>>) -> Cow<'a, str> {
+    s.as_ref().map_or(Cow::Borrowed(""), Str::cow)
+}
+
+/// Trims without copying borrowed text.
+pub(crate) fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
     }
 }
 
@@ -111,13 +138,40 @@ pub(crate) struct CodeableConcept<'a> {
     pub(crate) text: Option<Str<'a>>,
 }
 
-impl CodeableConcept<'_> {
+impl<'a> CodeableConcept<'a> {
     /// `text`, else the first coding display, else the first code.
     pub(crate) fn display(&self) -> Option<&str> {
-        opt(&self.text)
+        self.display_str().map(|s| &**s)
+    }
+
+    /// An owned copy, free of any borrow.
+    pub(crate) fn to_static(&self) -> CodeableConcept<'static> {
+        let s = |x: &Option<Str<'_>>| x.as_ref().map(Str::to_static);
+        CodeableConcept {
+            coding: self
+                .coding
+                .iter()
+                .map(|c| Coding {
+                    system: s(&c.system),
+                    code: s(&c.code),
+                    display: s(&c.display),
+                })
+                .collect(),
+            text: s(&self.text),
+        }
+    }
+
+    /// [`CodeableConcept::display`] with the resource's lifetime.
+    pub(crate) fn display_cow(&self) -> Option<Cow<'a, str>> {
+        self.display_str().map(Str::cow)
+    }
+
+    fn display_str(&self) -> Option<&Str<'a>> {
+        self.text
+            .as_ref()
             .filter(|t| !t.trim().is_empty())
-            .or_else(|| self.coding.iter().find_map(|c| opt(&c.display)))
-            .or_else(|| self.coding.iter().find_map(|c| opt(&c.code)))
+            .or_else(|| self.coding.iter().find_map(|c| c.display.as_ref()))
+            .or_else(|| self.coding.iter().find_map(|c| c.code.as_ref()))
     }
 
     /// The first code in `system`.
@@ -184,15 +238,17 @@ pub(crate) struct Quantity<'a> {
     pub(crate) code: Option<Str<'a>>,
 }
 
-impl Quantity<'_> {
-    /// The UCUM code when the system is UCUM (or unstated), else the free-text unit.
-    pub(crate) fn unit_key(&self) -> Option<&str> {
+impl<'a> Quantity<'a> {
+    /// The UCUM code when the system is UCUM (or unstated), else the free-text unit (empty when
+    /// none), with the resource's lifetime.
+    pub(crate) fn unit_key_cow(&self) -> Cow<'a, str> {
         let ucum = opt(&self.system).is_none_or(|s| s == "http://unitsofmeasure.org");
-        if ucum {
-            opt(&self.code).or(opt(&self.unit))
+        let s = if ucum {
+            self.code.as_ref().or(self.unit.as_ref())
         } else {
-            opt(&self.unit)
-        }
+            self.unit.as_ref()
+        };
+        s.map_or(Cow::Borrowed(""), Str::cow)
     }
 
     /// Text such as `1.50 mmol/L` or `< 5 mg` (unit as written).
