@@ -10,6 +10,13 @@
 //! once per query and then only scans each item's short own text (its value, reactions…), which is
 //! what keeps a keystroke over 20,000 items within a frame. Nothing here borrows the record: the
 //! index owns its data and refers back to entries by their opaque key.
+//!
+//! The build itself is one lean pass: each type is read through a small borrowed view
+//! (`json`/`extract`: only the elements used, strings borrowed from the resource text), drafts
+//! keep those borrows until they are interned, the interner and the key table hash into the arena
+//! instead of holding copies, and grouping writes its fact keys into reused buffers. On the demo
+//! EHR's 18,826 Synthea resources this is about 40 % fewer instructions than reading
+//! `phr_fhir`'s owned views (see `examples/synthea.rs`).
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;

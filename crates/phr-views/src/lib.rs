@@ -1,11 +1,13 @@
 //! Every derived view of the patient's record, as pure functions over an index.
 //!
 //! The app maps its record onto [`ViewItem`]s (key, resource, source, hidden, gone-at-source) and
-//! builds an [`Index`] once per change of the record. Every screen is then a function of the
-//! index:
+//! builds an [`Index`] once per change of the record, or loads the one it cached
+//! ([`Index::to_bytes`] / [`Index::from_bytes`], see [`cache`]). Every screen is then a function
+//! of the index:
 //!
 //! | screen | call |
 //! |---|---|
+//! | cache | [`Index::to_bytes`] / [`Index::from_bytes`] ([`IndexCacheError`]); [`summary::Summary`] is serde-serialisable |
 //! | first screen | [`summary::summary`] (allergies, medications, problems, recent results, vitals, goals, emergency card) |
 //! | timeline | [`timeline::timeline`] (start from [`timeline::TimelineFilter::clinical`]) → group ids; [`timeline::window`] + [`timeline::rows_for`] for the visible rows |
 //! | lists | [`lists::list`] with a [`lists::ListKind`]; [`lists::care_teams`]; [`lists::attachments`]; [`lists::notes_about`] |
@@ -18,7 +20,12 @@
 //! # Key design decisions
 //!
 //! * **Parse once, keep little** ([`index`]): each resource is read once into a compact item;
-//!   text lives in one arena, concepts and units are interned, search text is pre-folded.
+//!   text lives in one arena, concepts and units are interned, search text is pre-folded. The
+//!   reading is lean: per type, only the elements used are declared and their strings are
+//!   borrowed from the resource text; everything else is skipped unbuilt.
+//! * **Load, don't rebuild** ([`cache`]): the index's tables are written as they are (varints,
+//!   the arena as one blob) and read back with every reference checked, about ten times faster
+//!   than a build; damaged or other-version bytes give a typed error and the app rebuilds.
 //! * **Same fact, one row** ([`group`] rules): items from different sources with the same exact
 //!   codes and dates form a group; a row lists every source, and the text shown comes from a
 //!   clinician source when there is one.
