@@ -273,6 +273,26 @@ fn twenty_thousand_resources_index_correctly_and_compactly() {
         .count();
     let members: usize = hits.iter().map(|g| index.group_members(*g).len()).sum();
     assert_eq!(members, expected);
+    // The cached form answers the same at this scale.
+    let back = Index::from_bytes(&index.to_bytes()).expect("round trip");
+    assert_eq!(phr_views::timeline::timeline(&back, &filter), hits);
+    assert_eq!(
+        phr_views::timeline::timeline(&back, &Default::default()),
+        all
+    );
+    for g in (0..index.group_count() as u32).step_by(7) {
+        let g = phr_views::GroupId(g);
+        assert_eq!(back.row(g, true), index.row(g, true));
+    }
+    for e in rec.entries.iter().step_by(13) {
+        assert_eq!(back.find(&e.key), index.find(&e.key));
+    }
+    let opts =
+        phr_views::summary::SummaryOptions::new(phr_views::Day::from_ymd(2024, 1, 1).unwrap());
+    assert_eq!(
+        phr_views::summary::summary(&back, &opts),
+        phr_views::summary::summary(&index, &opts)
+    );
 }
 
 #[test]
@@ -285,4 +305,59 @@ fn empty_index_is_fine() {
         &phr_views::summary::SummaryOptions::new(phr_views::Day::from_ymd(2024, 1, 1).unwrap()),
     );
     assert!(s.medications.is_empty() && s.emergency_card.name.is_none());
+}
+
+#[test]
+fn escaped_text_is_decoded_and_unused_elements_are_skipped() {
+    // Strings with JSON escapes take the copying path of the lean reading; narratives,
+    // extensions and base64 content are skipped without being built, whatever their size.
+    let big = "QUJD".repeat(50_000);
+    let mut rec = record_of(
+        SourceKind::Ehr,
+        vec![
+            json!({"resourceType":"DocumentReference","id":"d1","status":"current",
+                "type":{"text":"Note"},"date":"2024-01-02",
+                "content":[{"attachment":{"contentType":"text/plain","data":big,"title":"T\u{e9}st"}},
+                           {"attachment":{"contentType":"text/plain","data":""}}]}),
+        ],
+    );
+    // Written by hand: the decimal keeps its digits (`1.50`) and the escapes are as sent.
+    let raw = r#"{"resourceType":"Observation","id":"o1","status":"final",
+        "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+        "extension":[{"url":"http://example.org/x","valueString":"y"}],
+        "code":{"text":"Caf\u00e9 \"quoted\" \\ test\n","coding":[{"system":"http://loinc.org","code":"  1234-5 "}]},
+        "effectiveDateTime":"2024-03-05",
+        "valueQuantity":{"value":1.50,"unit":"mm[Hg]","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}"#;
+    rec.add(0, phr_fhir::Resource::from_json(raw).unwrap());
+    // The escapes really are in the stored text.
+    assert!(rec.entries[1].resource.raw().contains(r#"\"quoted\""#));
+    let index = rec.index();
+    let o = index.item(index.find(&rec.key_of("o1")).unwrap());
+    assert_eq!(o.title(), "Café \"quoted\" \\ test");
+    assert_eq!(o.code_in("http://loinc.org"), Some("1234-5"));
+    assert_eq!(o.detail(), "1.50 mmHg");
+    assert_eq!(o.note(), None);
+    let d = index.find(&rec.key_of("d1")).unwrap();
+    let att = phr_views::lists::attachments(&index, d);
+    assert_eq!(att.len(), 2);
+    assert!(att[0].included && !att[1].included);
+    assert_eq!(att[0].title.as_deref(), Some("Tést"));
+}
+
+#[test]
+fn a_key_given_twice_finds_the_first_entry() {
+    let mut rec = record_of(
+        SourceKind::Ehr,
+        vec![
+            json!({"resourceType":"Condition","id":"c1","code":{"text":"First"}}),
+            json!({"resourceType":"Condition","id":"c1","code":{"text":"Second"}}),
+        ],
+    );
+    assert_eq!(rec.entries[0].key, rec.entries[1].key);
+    rec.entries[1].hidden = true;
+    let index = rec.index();
+    let id = index.find(&rec.entries[0].key).unwrap();
+    assert_eq!(id.0, 0);
+    assert_eq!(index.item(id).title(), "First");
+    assert_eq!(index.find("no such key"), None);
 }
