@@ -314,8 +314,13 @@ impl<'b> R<'b> {
     }
 
     fn qty(&mut self, arena: &Arena) -> Res<Qty> {
+        let value = self.f64()?;
+        if !value.is_finite() {
+            // A build only keeps finite values.
+            return Err(corrupt("bad number"));
+        }
         Ok(Qty {
-            value: self.f64()?,
+            value,
             text: self.span(arena)?,
             unit: self.span(arena)?,
             label: self.span(arena)?,
