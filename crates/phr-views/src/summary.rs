@@ -100,7 +100,14 @@ pub struct EmergencyCard {
     pub emergency_contact: Option<EmergencyContact>,
 }
 
-/// The summary screen.
+/// The version of [`Summary`]'s serialised shape (serde, e.g. JSON). A cached summary is a
+/// boundary format: store this number with it and recompute the summary when it differs. Bump it
+/// whenever a serialised field of the summary or of anything inside it ([`Row`], the result,
+/// vital, goal and card types, [`crate::When`]) changes; a test freezes the current shape.
+pub const SUMMARY_CACHE_VERSION: u32 = 1;
+
+/// The summary screen. Serialisable (serde) so the app can cache the last one: see
+/// [`SUMMARY_CACHE_VERSION`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub allergies: Vec<Row>,

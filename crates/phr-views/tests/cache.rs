@@ -5,7 +5,7 @@ mod common;
 
 use common::fingerprint::fingerprint;
 use common::*;
-use phr_views::summary::{summary, Summary, SummaryOptions};
+use phr_views::summary::{summary, Summary, SummaryOptions, SUMMARY_CACHE_VERSION};
 use phr_views::{Day, Index, IndexCacheError, SourceKind, INDEX_CACHE_VERSION};
 use serde_json::{json, Value};
 
@@ -466,4 +466,51 @@ fn the_summary_survives_a_serde_round_trip() {
     assert!(serde_json::from_str::<Summary>("{\"allergies\":[]}").is_err());
     let bad_note = text.replace("\"partial\"", "\"<script>\"");
     assert!(serde_json::from_str::<phr_views::Row>(&bad_note).is_err());
+}
+
+/// The serialised summary of [`small_record`] (JSON) in summary version 1. If this changes,
+/// bump `SUMMARY_CACHE_VERSION` and update it.
+const FROZEN_SUMMARY_V1: &str = concat!(
+    r#"{"allergies":[{"group":4,"key":"ehr:a/AllergyIntolerance/a1","resource_type":"AllergyIntol"#,
+    r#"erance","category":"Allergy","title":"Penicillin","detail":"Hives; high criticality","stat"#,
+    r#"us":"","activity":"Active","date":null,"sources":[{"source":0,"label":"Hospital A","kind":"#,
+    r#""Ehr","key":"ehr:a/AllergyIntolerance/a1","patient_reported":false,"gone_at_source":false,"#,
+    r#""hidden":false}],"patient_reported":false,"gone_at_source":false,"hidden":false,"note":nul"#,
+    r#"l}],"medications":[],"problems":[],"recent_results":[{"row":{"group":0,"key":"ehr:a/Observ"#,
+    r#"ation/o1","resource_type":"Observation","category":"LabResult","title":"Hemoglobin A1c","d"#,
+    r#"etail":"6.4 %","status":"final","activity":"Unknown","date":[1709643900,-300,3],"sources":"#,
+    r#"[{"source":0,"label":"Hospital A","kind":"Ehr","key":"ehr:a/Observation/o1","patient_repor"#,
+    r#"ted":false,"gone_at_source":false,"hidden":false},{"source":1,"label":"You","kind":"Patien"#,
+    r#"t","key":"patient/Observation/o1","patient_reported":true,"gone_at_source":false,"hidden":"#,
+    r#"false}],"patient_reported":false,"gone_at_source":false,"hidden":false,"note":null},"test_"#,
+    r#"key":"http://loinc.org|4548-4","value":6.4,"value_text":"6.4 %","range":"4.0 – 5.6 %","fla"#,
+    r#"g":"High"}],"vitals":[{"kind":"BloodPressure","row":{"group":1,"key":"ehr:a/Observation/bp"#,
+    r#"","resource_type":"Observation","category":"VitalSign","title":"Blood pressure","detail":""#,
+    r#"128/82 mmHg","status":"final","activity":"Unknown","date":[1709596800,null,2],"sources":[{"#,
+    r#""source":0,"label":"Hospital A","kind":"Ehr","key":"ehr:a/Observation/bp","patient_reporte"#,
+    r#"d":false,"gone_at_source":false,"hidden":false}],"patient_reported":false,"gone_at_source""#,
+    r#":false,"hidden":false,"note":null},"value_text":"128/82 mmHg","keys":["ehr:a/Observation/b"#,
+    r#"p"]}],"goals":[{"row":{"group":9,"key":"ehr:a/Goal/g1","resource_type":"Goal","category":""#,
+    r#"Goal","title":"Lower A1c","detail":"A1c 7 % by 2024-12-31","status":"active","activity":"A"#,
+    r#"ctive","date":[1704067200,null,2],"sources":[{"source":0,"label":"Hospital A","kind":"Ehr""#,
+    r#","key":"ehr:a/Goal/g1","patient_reported":false,"gone_at_source":false,"hidden":false}],"p"#,
+    r#"atient_reported":false,"gone_at_source":false,"hidden":false,"note":null},"due":[173560320"#,
+    r#"0,null,2],"target":"A1c 7 % by 2024-12-31"}],"emergency_card":{"name":"Zoë Müller","birth_"#,
+    r#"date":"1970-05-06","allergies":[{"text":"Penicillin","detail":"Hives; high criticality","p"#,
+    r#"atient_reported":false,"sources":["Hospital A"]}],"medications":[],"conditions":[],"emerge"#,
+    r#"ncy_contact":{"name":"Ana Müller","relationship":"Sister","phone":"555-0100","patient_ente"#,
+    r#"red":false}}}"#,
+);
+
+#[test]
+fn the_summary_shape_is_frozen() {
+    assert_eq!(SUMMARY_CACHE_VERSION, 1);
+    let s = summary(&small_record().index(), &SummaryOptions::new(today()));
+    let text = serde_json::to_string(&s).unwrap();
+    assert_eq!(
+        text, FROZEN_SUMMARY_V1,
+        "the summary shape changed: bump SUMMARY_CACHE_VERSION"
+    );
+    let back: Summary = serde_json::from_str(FROZEN_SUMMARY_V1).unwrap();
+    assert_eq!(back, s);
 }
