@@ -2,7 +2,8 @@
 //! correctness). Run: `cargo run --release -p phr-views --example bench`.
 //!
 //! Measured on the 2-core development machine (release, native), 20,000 resources of ~1 KB:
-//! building the index 0.17 s; the index holds 3.7 MiB for 19.4 MiB of resources (19 %); a search
+//! building the index 0.10 s (0.17 s before the lean reading, see `synthea.rs` for real data); the
+//! index holds 3.8 MiB for 19.4 MiB of resources (20 %); a search
 //! keystroke 1–2 ms (one outlier at 5 ms); the unfiltered timeline 0.2 ms; the summary 6 ms;
 //! all charts 45 ms. WebAssembly in a browser is typically 1.5–3× slower, which keeps a keystroke
 //! well inside the 16 ms budget.

@@ -629,7 +629,7 @@ impl Index {
     }
 
     fn build_timeline(&mut self) {
-        // Newest first, ties in group order (the sort is stable).
+        // Newest first; the group id breaks ties, so equal dates stay in group order.
         let mut t: Vec<(std::cmp::Reverse<(i32, i64)>, u32)> = (0..self.groups.len() as u32)
             .filter_map(|g| {
                 let rep = &self.items[self.groups[g as usize].rep as usize];
