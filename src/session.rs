@@ -9,6 +9,7 @@
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use phr_record::{Record, SegmentLoadError};
 use phr_vault::{
@@ -151,6 +152,12 @@ pub async fn verify_credential(
     })
 }
 
+/// The vault segment that caches the views' index (encrypted like the record). It is only used when
+/// it was written in the same save as the newest record segment, so it always matches the record.
+pub const INDEX_CACHE_SEGMENT: &str = "cache.index";
+/// Prefix of the cache segment: the app version, so a new app never trusts an older app's index.
+const INDEX_CACHE_TAG: &[u8] = concat!("phr-index-cache ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+
 /// The unlocked vault.
 ///
 /// Methods take `&self`: the record and the vault sit in `RefCell`s that are only borrowed for
@@ -166,6 +173,9 @@ pub struct Session {
     opened_with_recovery_key: Cell<bool>,
     saving: Cell<bool>,
     save_again: Cell<bool>,
+    /// Bumped by every [`Session::record_mut`]: the index below is current when it matches.
+    record_revision: Cell<u64>,
+    index: RefCell<Option<(u64, Rc<phr_views::Index>)>>,
 }
 
 /// What a save did.
@@ -289,6 +299,24 @@ impl Session {
             .map(|(_, r)| r.as_ref().map(Vec::len).unwrap_or(0))
             .sum();
         crate::perf::stat("plaintextBytes", plaintext_bytes as f64);
+        // The index cache is not part of the record; use it only if no record segment is newer.
+        let cached_index = plaintexts
+            .iter()
+            .position(|(n, _)| n == INDEX_CACHE_SEGMENT)
+            .map(|i| plaintexts.remove(i).1)
+            .and_then(Result::ok)
+            .filter(|_| {
+                let segments = &vault.manifest().segments;
+                let cache_seq = segments.get(INDEX_CACHE_SEGMENT).map_or(0, |e| e.seq);
+                segments
+                    .iter()
+                    .filter(|(n, _)| n.as_str() != INDEX_CACHE_SEGMENT)
+                    .all(|(_, e)| e.seq <= cache_seq)
+            })
+            .and_then(|bytes| {
+                let body = bytes.strip_prefix(INDEX_CACHE_TAG)?;
+                crate::perf::timed("phr-index-cache-load", || phr_views::Index::from_bytes(body)).ok()
+            });
         let (record, load_errors) =
             crate::perf::timed("phr-record-load", || Record::load_results(plaintexts));
         crate::perf::mark("phr-record-loaded");
@@ -302,6 +330,8 @@ impl Session {
             opened_with_recovery_key: Cell::new(false),
             saving: Cell::new(false),
             save_again: Cell::new(false),
+            record_revision: Cell::new(0),
+            index: RefCell::new(cached_index.map(|i| (0, Rc::new(i)))),
         })
     }
 
@@ -312,7 +342,24 @@ impl Session {
 
     /// The record, for changing (then call [`Session::save`]). Never hold it across an `await`.
     pub fn record_mut(&self) -> RefMut<'_, Record> {
+        self.record_revision.set(self.record_revision.get() + 1);
         self.record.borrow_mut()
+    }
+
+    /// The views' index of the record as it is now: from the cache loaded at unlock, or built
+    /// once per change of the record.
+    pub fn index(&self) -> Rc<phr_views::Index> {
+        let revision = self.record_revision.get();
+        if let Some((r, index)) = &*self.index.borrow() {
+            if *r == revision {
+                return index.clone();
+            }
+        }
+        let index = Rc::new(crate::perf::timed("phr-index-build", || {
+            crate::record_util::build_index(&self.record.borrow())
+        }));
+        *self.index.borrow_mut() = Some((revision, index.clone()));
+        index
     }
 
     pub fn vault_id(&self) -> VaultId {
@@ -392,6 +439,21 @@ impl Session {
                 .map_err(|detail| VaultError::StorageUnavailable { detail })?;
             sealed.push((name.clone(), blob, digest));
         }
+        // The index cache goes with the record it describes.
+        let index = self.index();
+        let mut cache = INDEX_CACHE_TAG.to_vec();
+        cache.extend_from_slice(&index.to_bytes());
+        drop(index);
+        let parts = self.vault.borrow().seal_parts(INDEX_CACHE_SEGMENT, &mut entropy)?;
+        let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &cache)
+            .await
+            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+        drop(cache);
+        let blob = parts.assemble(&ct);
+        let digest = webcrypto::sha256(&blob)
+            .await
+            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+        sealed.push((INDEX_CACHE_SEGMENT.to_string(), blob, digest));
         let deleted: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
         let save = self.vault.borrow().plan_save_sealed_with_digests(
             sealed,

@@ -55,7 +55,6 @@ pub struct AppCtx {
     /// Why the vault was last locked (shown on the unlock screen).
     pub lock_reason: RwSignal<Option<String>>,
     last_activity: StoredValue<Rc<Cell<f64>>, LocalStorage>,
-    index: StoredValue<Option<(u64, Rc<phr_views::Index>)>, LocalStorage>,
     on_lock: StoredValue<Option<LockHook>, LocalStorage>,
 }
 
@@ -69,7 +68,6 @@ impl AppCtx {
             notice: RwSignal::new(None),
             lock_reason: RwSignal::new(None),
             last_activity: StoredValue::new_local(Rc::new(Cell::new(now_ms()))),
-            index: StoredValue::new_local(None),
             on_lock: StoredValue::new_local(None),
         }
     }
@@ -97,26 +95,10 @@ impl AppCtx {
         self.session.with_value(|s| s.as_deref().map(f))
     }
 
-    /// The views' index of the open record, rebuilt once per change (tracked: callers re-run).
+    /// The views' index of the open record (tracked: callers re-run when the record changes).
     pub fn index(&self) -> Option<Rc<phr_views::Index>> {
-        let revision = self.revision.get();
-        if let Some(idx) = self.index.with_value(|c| {
-            c.as_ref()
-                .filter(|(r, _)| *r == revision)
-                .map(|(_, i)| i.clone())
-        }) {
-            return Some(idx);
-        }
-        let built = self.session.with_value(|s| {
-            s.as_ref().map(|s| {
-                Rc::new(crate::perf::timed("phr-index-build", || {
-                    crate::record_util::build_index(&s.record())
-                }))
-            })
-        });
-        self.index
-            .set_value(built.as_ref().map(|i| (revision, i.clone())));
-        built
+        self.revision.track();
+        self.session.with_value(|s| s.as_ref().map(|s| s.index()))
     }
 
     pub fn unlocked(&self, session: Session) {
@@ -136,12 +118,10 @@ impl AppCtx {
     pub fn lock(&self, reason: Option<String>) {
         if let Some(f) = self.on_lock.with_value(Clone::clone) {
             self.session.set_value(None);
-            self.index.set_value(None);
             f(reason);
             return;
         }
         self.session.set_value(None);
-        self.index.set_value(None);
         self.notice.set(None);
         self.lock_reason.set(reason);
         if self.phase.get_untracked() == Phase::Unlocked {
