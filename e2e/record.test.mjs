@@ -44,7 +44,7 @@ test('timeline: newest first, filters and search over displays and codes', async
   await page.locator('#timeline-count').getByText(/\d+ items/).waitFor();
   const all = Number((await page.locator('#timeline-count').textContent()).split(' ')[0]);
   assert.ok(all >= 15, `timeline has ${all} items`);
-  const first = await page.locator('.timeline-list .row time').first().textContent();
+  const first = await page.locator('#timeline-list .row time').first().textContent();
   assert.match(first, /^2024-10-01/, 'newest first (the flu vaccine)');
   await page.locator('#timeline-search').fill('glucose');
   await page.locator('#timeline-count').getByText('3 items').waitFor();

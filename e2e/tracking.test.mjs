@@ -211,8 +211,8 @@ test('what the patient added is badged "You added" and never looks clinician-ver
 
   await page.goto(APP_URL + '#/timeline');
   await page.locator('#timeline-search').fill('Vitamin D3');
-  await page.locator('.timeline-list .row').first().waitFor();
-  const rows = page.locator('.timeline-list .row');
+  await page.locator('#timeline-list .row').first().waitFor();
+  const rows = page.locator('#timeline-list .row');
   assert.ok(await rows.count() >= 1);
   assert.equal(await rows.locator('.badge.patient').count(), await rows.count());
   assert.equal(await rows.locator('.badge.ehr, .badge.file').count(), 0);

@@ -156,7 +156,8 @@ pub async fn verify_credential(
 /// it was written in the same save as the newest record segment, so it always matches the record.
 pub const INDEX_CACHE_SEGMENT: &str = "cache.index";
 /// Prefix of the cache segment: the app version, so a new app never trusts an older app's index.
-const INDEX_CACHE_TAG: &[u8] = concat!("phr-index-cache ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+const INDEX_CACHE_TAG: &[u8] =
+    concat!("phr-index-cache ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 
 /// The unlocked vault.
 ///
@@ -315,7 +316,10 @@ impl Session {
             })
             .and_then(|bytes| {
                 let body = bytes.strip_prefix(INDEX_CACHE_TAG)?;
-                crate::perf::timed("phr-index-cache-load", || phr_views::Index::from_bytes(body)).ok()
+                crate::perf::timed("phr-index-cache-load", || {
+                    phr_views::Index::from_bytes(body)
+                })
+                .ok()
             });
         let (record, load_errors) =
             crate::perf::timed("phr-record-load", || Record::load_results(plaintexts));
@@ -444,7 +448,10 @@ impl Session {
         let mut cache = INDEX_CACHE_TAG.to_vec();
         cache.extend_from_slice(&index.to_bytes());
         drop(index);
-        let parts = self.vault.borrow().seal_parts(INDEX_CACHE_SEGMENT, &mut entropy)?;
+        let parts = self
+            .vault
+            .borrow()
+            .seal_parts(INDEX_CACHE_SEGMENT, &mut entropy)?;
         let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &cache)
             .await
             .map_err(|detail| VaultError::StorageUnavailable { detail })?;

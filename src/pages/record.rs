@@ -7,6 +7,10 @@ use phr_views::lists::{self, ListKind};
 use crate::route::{Route, LISTS};
 use crate::state::AppCtx;
 use crate::views::row::Rows;
+use crate::views::virtual_list::{Line, VirtualList};
+
+/// Lists longer than this many lines are virtualised (shorter ones simply render).
+const VIRTUALISE_ABOVE: usize = 120;
 
 #[component]
 pub fn RecordPage(kind: ListKind) -> impl IntoView {
@@ -35,8 +39,31 @@ pub fn RecordPage(kind: ListKind) -> impl IntoView {
                 "Show hidden items"
             </label>
             {move || list.get().map(|l| {
+                let lines: usize = l.sections.iter().filter(|s| !s.rows.is_empty()).map(|s| s.rows.len() + 1).sum();
                 if l.sections.iter().all(|s| s.rows.is_empty()) {
                     view! { <p class="empty" id="record-empty">{format!("No {} in your record yet.", label.to_lowercase())}</p> }.into_any()
+                } else if lines > VIRTUALISE_ABOVE {
+                    let flat: Vec<Line> = l
+                        .sections
+                        .into_iter()
+                        .filter(|s| !s.rows.is_empty())
+                        .flat_map(|s| {
+                            let header = (!s.title.is_empty()).then(|| Line::Header(s.title.clone()));
+                            header.into_iter().chain(s.rows.into_iter().map(Line::Row))
+                        })
+                        .collect();
+                    let items = flat.iter().filter(|l| matches!(l, Line::Row(_))).count();
+                    let total = flat.len();
+                    let flat = std::sync::Arc::new(flat);
+                    view! {
+                        <p class="count" role="status">{format!("{items} items")}</p>
+                        <VirtualList
+                            count=Signal::stored(total)
+                            lines_for=move |a, b| flat[a.min(flat.len())..b.min(flat.len())].to_vec()
+                            label=label
+                            id="record-list"
+                        />
+                    }.into_any()
                 } else {
                     l.sections.into_iter().filter(|s| !s.rows.is_empty()).map(|s| view! {
                         <section class="list-section">

@@ -6,10 +6,7 @@ use phr_views::timeline::{self, TimelineFilter};
 use phr_views::{Category, CategorySet, Day};
 
 use crate::state::AppCtx;
-use crate::views::row::RowView;
-
-/// Row height in CSS pixels (`.timeline-list .row` in the stylesheet).
-pub const ROW_HEIGHT: f64 = 76.0;
+use crate::views::virtual_list::{Line, VirtualList};
 
 /// Categories offered in the filter, with their labels.
 const FILTER_CATEGORIES: &[Category] = &[
@@ -41,9 +38,6 @@ pub fn TimelinePage() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let include_hidden = RwSignal::new(false);
-    let scroll_top = RwSignal::new(0.0f64);
-    let viewport = RwSignal::new(600.0f64);
-    let list_ref = NodeRef::<leptos::html::Div>::new();
 
     let filter = move || {
         let mut f = TimelineFilter::clinical();
@@ -69,22 +63,6 @@ pub fn TimelinePage() -> impl IntoView {
             timeline::timeline(&index, &f)
         }))
     });
-    // A new search starts at the top.
-    Effect::new(move |_| {
-        groups.track();
-        if let Some(el) = list_ref.get_untracked() {
-            el.set_scroll_top(0);
-        }
-        scroll_top.set(0.0);
-    });
-    let measure = move || {
-        if let Some(el) = list_ref.get_untracked() {
-            viewport.set(f64::from(el.client_height().max(200)));
-        }
-    };
-    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resize.remove());
-
     let sources = move || {
         app.index()
             .map(|i| {
@@ -97,21 +75,17 @@ pub fn TimelinePage() -> impl IntoView {
             .unwrap_or_default()
     };
 
-    let visible = Memo::new(move |_| {
-        let index = app.index()?;
-        let groups = groups.get()?;
-        let w = timeline::window(
-            groups.len(),
-            ROW_HEIGHT,
-            scroll_top.get(),
-            viewport.get(),
-            8,
-        );
-        let rows = timeline::rows_for(&index, &groups[w.range.clone()], include_hidden.get());
-        Some((rows, w.range.start, w.offset_px, w.total_px, groups.len()))
-    });
-    let count = move || visible.with(|v| v.as_ref().map(|v| v.4).unwrap_or(0));
-    request_animation_frame(measure);
+    let count = Signal::derive(move || groups.with(|g| g.as_ref().map_or(0, Vec::len)));
+    let lines_for = move |start: usize, end: usize| -> Vec<Line> {
+        let (Some(index), Some(groups)) = (app.index(), groups.get()) else {
+            return Vec::new();
+        };
+        let range = start.min(groups.len())..end.min(groups.len());
+        timeline::rows_for(&index, &groups[range], include_hidden.get_untracked())
+            .into_iter()
+            .map(Line::Row)
+            .collect()
+    };
 
     view! {
         <section class="page" aria-labelledby="timeline-title">
@@ -156,35 +130,11 @@ pub fn TimelinePage() -> impl IntoView {
             </form>
             <p class="count" role="status" aria-live="polite" id="timeline-count">
                 {move || {
-                    let n = count();
+                    let n = count.get();
                     format!("{n} item{}", if n == 1 { "" } else { "s" })
                 }}
             </p>
-            <div
-                class="timeline-list"
-                node_ref=list_ref
-                on:scroll=move |ev| {
-                    let el: web_sys::Element = event_target(&ev);
-                    scroll_top.set(f64::from(el.scroll_top()));
-                }
-            >
-                <div
-                    class="timeline-spacer"
-                    style:height=move || format!("{}px", visible.with(|v| v.as_ref().map(|v| v.3).unwrap_or(0.0)))
-                >
-                    <ul
-                        class="rows"
-                        aria-label="Timeline"
-                        style:transform=move || format!("translateY({}px)", visible.with(|v| v.as_ref().map(|v| v.2).unwrap_or(0.0)))
-                    >
-                        {move || visible.get().map(|(rows, start, _, _, total)| {
-                            rows.into_iter().enumerate().map(|(i, row)| view! {
-                                <RowView row=row position=(start + i + 1, total) />
-                            }).collect_view()
-                        })}
-                    </ul>
-                </div>
-            </div>
+            <VirtualList count=count lines_for=lines_for label="Timeline" id="timeline-list" />
         </section>
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod document;
 pub mod row;
+pub mod virtual_list;
