@@ -129,6 +129,51 @@ impl SmartServer {
     }
 }
 
+/// Whether a CapabilityStatement (the body of `GET {base}/metadata`) says the server supports the
+/// `_lastUpdated` search parameter for every type in `types`: listed in `rest.searchParam` (all
+/// types), or in each type's `rest.resource.searchParam`. Only then is an incremental sync
+/// (`ImportOptions::since`) safe; anything unreadable answers `false` (do a full sync).
+pub fn supports_last_updated(metadata_body: &[u8], types: &[&str]) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(metadata_body) else {
+        return false;
+    };
+    if !matches!(
+        v.get("resourceType").and_then(Value::as_str),
+        Some("CapabilityStatement")
+    ) {
+        return false;
+    }
+    let lists = |params: Option<&Value>| {
+        params.and_then(Value::as_array).is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p.get("name").and_then(Value::as_str) == Some("_lastUpdated"))
+        })
+    };
+    let Some(rests) = v.get("rest").and_then(Value::as_array) else {
+        return false;
+    };
+    let Some(server) = rests
+        .iter()
+        .find(|r| r.get("mode").and_then(Value::as_str) != Some("client"))
+    else {
+        return false;
+    };
+    if lists(server.get("searchParam")) {
+        return true;
+    }
+    let resources = server
+        .get("resource")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    !types.is_empty()
+        && types.iter().all(|ty| {
+            resources.iter().any(|r| {
+                r.get("type").and_then(Value::as_str) == Some(*ty) && lists(r.get("searchParam"))
+            })
+        })
+}
+
 /// Why a server cannot be connected to. Messages are for the patient (or the person adding a
 /// provider) and say what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
