@@ -130,9 +130,11 @@ impl SmartServer {
 }
 
 /// Whether a CapabilityStatement (the body of `GET {base}/metadata`) says the server supports the
-/// `_lastUpdated` search parameter for every type in `types`: listed in `rest.searchParam` (all
-/// types), or in each type's `rest.resource.searchParam`. Only then is an incremental sync
-/// (`ImportOptions::since`) safe; anything unreadable answers `false` (do a full sync).
+/// `_lastUpdated` search parameter for the types in `types` that it offers: listed in
+/// `rest.searchParam` (all types), or in the `rest.resource.searchParam` of every one of those
+/// types that `rest.resource` lists (at least one must be listed; a type the server does not
+/// list is not offered, and its search finds nothing either way). Only then is an incremental
+/// sync (`ImportOptions::since`) safe; anything unreadable answers `false` (do a full sync).
 pub fn supports_last_updated(metadata_body: &[u8], types: &[&str]) -> bool {
     let Ok(v) = serde_json::from_slice::<Value>(metadata_body) else {
         return false;
@@ -166,12 +168,15 @@ pub fn supports_last_updated(metadata_body: &[u8], types: &[&str]) -> bool {
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    !types.is_empty()
-        && types.iter().all(|ty| {
-            resources.iter().any(|r| {
-                r.get("type").and_then(Value::as_str) == Some(*ty) && lists(r.get("searchParam"))
-            })
+    let offered: Vec<&Value> = resources
+        .iter()
+        .filter(|r| {
+            r.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| types.contains(&t))
         })
+        .collect();
+    !offered.is_empty() && offered.iter().all(|r| lists(r.get("searchParam")))
 }
 
 /// Why a server cannot be connected to. Messages are for the patient (or the person adding a

@@ -401,8 +401,12 @@ fn last_updated_support_from_the_capability_statement() {
         "Goal lacks it"
     );
     assert!(
-        !supports_last_updated(per_type, &["Condition", "Device"]),
-        "Device is not listed"
+        supports_last_updated(per_type, &["Condition", "Device"]),
+        "Device is not offered: its search finds nothing either way"
+    );
+    assert!(
+        !supports_last_updated(per_type, &["Device"]),
+        "nothing listed"
     );
     assert!(!supports_last_updated(per_type, &[]));
     let global = br#"{"resourceType":"CapabilityStatement","rest":[{"mode":"server",
