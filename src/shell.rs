@@ -22,6 +22,7 @@ pub fn App() -> impl IntoView {
     provide_context(prefs);
     let app = AppCtx::new();
     provide_context(app);
+    crate::import::boot(app);
 
     spawn_local(async move {
         match Db::open().await {
