@@ -148,23 +148,50 @@ pub fn boot(app: AppCtx) -> ImportCtx {
     ictx
 }
 
-/// Every provider the patient can use: the directory's, then those the patient added (from the
-/// open vault).
+/// Every provider the patient can use: the directory's, then those the patient added, then any
+/// connection of the open vault whose provider is in neither list any more (so it can still be
+/// updated or disconnected).
 pub fn all_providers(app: AppCtx, ictx: ImportCtx) -> Vec<ProviderEntry> {
     let mut out: Vec<ProviderEntry> = ictx
         .directory
         .get()
         .and_then(Result::ok)
         .unwrap_or_default();
-    let added = app
-        .with_session(|s| store::added_providers(&s.record()).unwrap_or_default())
+    let (added, connections) = app
+        .with_session(|s| {
+            let record = s.record();
+            (
+                store::added_providers(&record).unwrap_or_default(),
+                store::connections(&record).unwrap_or_default(),
+            )
+        })
         .unwrap_or_default();
     for p in added {
         if !out.iter().any(|d| d.id == p.id) {
             out.push(p);
         }
     }
+    for (id, stored) in connections {
+        if !out.iter().any(|d| d.id == id) {
+            out.push(entry_from_connection(&stored.connection, false));
+        }
+    }
     out
+}
+
+/// A provider entry rebuilt from a stored connection (its directory entry is gone).
+pub fn entry_from_connection(c: &phr_smart::Connection, part2_program: bool) -> ProviderEntry {
+    ProviderEntry {
+        id: c.provider_id.clone(),
+        name: c.provider_name.clone(),
+        fhir_base: c.fhir_base.clone(),
+        client_id: c.client_id.clone(),
+        logo: None,
+        part2_program,
+        scopes: None,
+        observation_by_category: false,
+        source: phr_smart::EntrySource::PatientAdded,
+    }
 }
 
 /// The provider entry with this id (untracked).
@@ -174,6 +201,18 @@ pub fn provider_entry(app: AppCtx, ictx: ImportCtx, provider_id: &str) -> Option
         return Some(p);
     }
     let session = app.session()?;
-    let added = store::added_providers(&session.record()).ok()?;
-    added.into_iter().find(|p| p.id == provider_id)
+    let record = session.record();
+    if let Some(p) = store::added_providers(&record)
+        .ok()?
+        .into_iter()
+        .find(|p| p.id == provider_id)
+    {
+        return Some(p);
+    }
+    let stored = store::connection(&record, provider_id).ok()??;
+    let part2 = phr_record::SourceId::ehr(provider_id)
+        .ok()
+        .and_then(|id| record.source(&id).map(phr_record::Source::is_part2))
+        .unwrap_or(false);
+    Some(entry_from_connection(&stored.connection, part2))
 }

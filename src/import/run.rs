@@ -282,31 +282,9 @@ pub async fn finish_connect(app: AppCtx, ictx: ImportCtx, authorized: Authorized
 
 /// The provider entry for a connection: the directory's (or the patient's own) when it still
 /// exists, else one rebuilt from the connection and the stored source.
-fn entry_for(
-    app: AppCtx,
-    ictx: ImportCtx,
-    session: &Session,
-    stored: &StoredConnection,
-) -> ProviderEntry {
-    if let Some(p) = super::provider_entry(app, ictx, &stored.connection.provider_id) {
-        return p;
-    }
-    let c = &stored.connection;
-    let part2 = SourceId::ehr(&c.provider_id)
-        .ok()
-        .and_then(|id| session.record().source(&id).map(Source::is_part2))
-        .unwrap_or(false);
-    ProviderEntry {
-        id: c.provider_id.clone(),
-        name: c.provider_name.clone(),
-        fhir_base: c.fhir_base.clone(),
-        client_id: c.client_id.clone(),
-        logo: None,
-        part2_program: part2,
-        scopes: None,
-        observation_by_category: false,
-        source: phr_smart::EntrySource::PatientAdded,
-    }
+fn entry_for(app: AppCtx, ictx: ImportCtx, stored: &StoredConnection) -> ProviderEntry {
+    super::provider_entry(app, ictx, &stored.connection.provider_id)
+        .unwrap_or_else(|| super::entry_from_connection(&stored.connection, false))
 }
 
 /// Adds the provider as a source of the record, or brings its details up to date.
@@ -592,7 +570,7 @@ async fn run(
     };
     let mut stored = store::connection(&session.record(), provider_id)?
         .ok_or_else(|| "This provider is not connected yet. Connect first.".to_string())?;
-    let provider = entry_for(app, ictx, &session, &stored);
+    let provider = entry_for(app, ictx, &stored);
     let name = provider.name.clone();
     // Keep what the sign-in said (types not shared, no refresh token) on the new view.
     let previous = ictx

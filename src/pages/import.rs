@@ -165,7 +165,7 @@ fn RunPanel() -> impl IntoView {
                         </p>
                     })}
                     {r.notes.iter().map(|n| view! { <p class="notice info import-note">{n.clone()}</p> }).collect_view()}
-                    {(!r.rows.is_empty()).then(|| view! { <TypeProgress rows=r.rows.clone() /> })}
+                    {(!r.rows.is_empty() && r.phase != RunPhase::Finished).then(|| view! { <TypeProgress rows=r.rows.clone() /> })}
                     {(!r.warnings.is_empty()).then(|| view! {
                         <details class="import-warnings">
                             <summary>{format!("{} note(s) from the import", r.warnings.len())}</summary>
@@ -200,8 +200,10 @@ fn TypeProgress(rows: Vec<TypeRow>) -> impl IntoView {
             <thead><tr><th scope="col">"What"</th><th scope="col">"Progress"</th><th scope="col">"Received"</th></tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| {
+                    // Waiting: empty; running without a known total: indeterminate.
                     let (value, max) = match (r.state, r.total) {
                         (ProgressState::Done | ProgressState::Failed, _) => (1.0, 1.0),
+                        (ProgressState::Waiting, _) => (0.0, 1.0),
                         (_, Some(t)) if t > 0 => (r.fetched as f64, t as f64),
                         _ => (-1.0, 1.0),
                     };
@@ -242,6 +244,7 @@ fn TypeProgress(rows: Vec<TypeRow>) -> impl IntoView {
 /// The results of a finished import.
 #[component]
 fn OutcomeView(outcome: Outcome, run: RunView) -> impl IntoView {
+    let ictx = ImportCtx::expect();
     let received: u64 = outcome.by_type.iter().map(|(_, n)| n).sum();
     let name = run.provider_name.clone();
     let summary =
@@ -260,15 +263,20 @@ fn OutcomeView(outcome: Outcome, run: RunView) -> impl IntoView {
             })}
             <p><a href="#/timeline">"See them in your timeline"</a></p>
         </div>
-        <table class="import-counts" id="import-counts">
-            <caption>"Received by type"</caption>
-            <thead><tr><th scope="col">"Type"</th><th scope="col">"Records"</th></tr></thead>
-            <tbody>
-                {outcome.by_type.iter().map(|(t, n)| view! {
-                    <tr data-type=t.clone()><th scope="row">{capitalised(type_label(t))}</th><td class="n">{*n}</td></tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <details class="import-by-type">
+            <summary>"Received by type"</summary>
+            <table class="import-counts" id="import-counts">
+                <thead><tr><th scope="col">"Type"</th><th scope="col">"Records"</th></tr></thead>
+                <tbody>
+                    {outcome.by_type.iter().map(|(t, n)| view! {
+                        <tr data-type=t.clone()><th scope="row">{capitalised(type_label(t))}</th><td class="n">{*n}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+        <div class="actions">
+            <button type="button" class="secondary" id="import-close" on:click=move |_| ictx.run.set(None)>"Close"</button>
+        </div>
     }
 }
 
