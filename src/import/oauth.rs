@@ -306,3 +306,33 @@ pub async fn save_connection(app: AppCtx, stored: &StoredConnection) -> Result<(
         .map(|_| ())
         .map_err(|e| vault_error_message(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn recognises_sign_in_callbacks() {
+        assert!(is_callback("?code=a&state=b"));
+        assert!(is_callback("?error=access_denied&state=b"));
+        assert!(is_callback("?state=b"));
+        assert!(!is_callback(""));
+        assert!(!is_callback("?statement=1&codex=2"));
+        assert_eq!(pending_prefix(), "phr-smart/pending/");
+    }
+
+    #[wasm_bindgen_test]
+    fn stale_pending_sign_ins_are_removed() {
+        let storage = session_storage().unwrap();
+        let prefix = pending_prefix();
+        storage.set_item(&format!("{prefix}junk"), "not json").unwrap();
+        storage.set_item("unrelated", "kept").unwrap();
+        drop_stale_pending();
+        assert_eq!(storage.get_item(&format!("{prefix}junk")).unwrap(), None);
+        assert_eq!(storage.get_item("unrelated").unwrap().as_deref(), Some("kept"));
+        storage.remove_item("unrelated").unwrap();
+    }
+}

@@ -879,3 +879,67 @@ pub fn source_name(session: &Session, source: &SourceId) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phr_smart::import::{AttachmentData, QueryKey};
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn attachments_become_binaries_named_after_their_url() {
+        let a = AttachmentData {
+            url: "https://ehr.example.org/fhir/Binary/doc-7?_format=pdf".into(),
+            content_type: Some("application/pdf; charset=binary".into()),
+            data: vec![1, 2, 3, 250],
+        };
+        let r = binary_resource(&a).expect("a Binary");
+        assert_eq!(r.resource_type(), "Binary");
+        assert_eq!(r.id(), Some("doc-7"));
+        let v = r.value();
+        assert_eq!(v["contentType"], "application/pdf");
+        assert_eq!(v["data"], "AQID+g==");
+        let unnamed = AttachmentData {
+            url: "https://ehr.example.org/fhir/Binary/".into(),
+            content_type: None,
+            data: vec![],
+        };
+        assert!(binary_resource(&unnamed).is_none());
+        let untyped = AttachmentData {
+            url: "https://ehr.example.org/files/x1".into(),
+            content_type: None,
+            data: vec![0],
+        };
+        assert_eq!(
+            binary_resource(&untyped).unwrap().value()["contentType"],
+            "application/octet-stream"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn progress_rows_have_stable_ids_and_words_for_the_patient() {
+        let p = QueryProgress {
+            query: QueryKey {
+                resource_type: "Observation".into(),
+                kind: QueryKind::Search,
+                filter: Some("laboratory".into()),
+            },
+            fetched: 5,
+            total: Some(9),
+            pages: 1,
+            failed: 0,
+            state: ProgressState::Running,
+        };
+        let row = row_of(&p);
+        assert_eq!(row.id, "Observation-search-laboratory");
+        assert_eq!(row.label, "Test results and measurements (laboratory)");
+        let mut rows = vec![row.clone()];
+        let mut done = row;
+        done.state = ProgressState::Done;
+        upsert_row(&mut rows, done);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].state, ProgressState::Done);
+    }
+}
