@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, axe, screenshot, hasHorizontalScroll, APP_URL, APP_SUBPATH_URL } from './lib/harness.mjs';
 import { createVault, freshApp, lock, unlock, waitUnlocked, PASSPHRASE } from './lib/vault.mjs';
-import { GENERAL, CLINIC, reset, misbehave, person, signIn, putResource } from './lib/sandbox.mjs';
+import { GENERAL, CLINIC, reset, misbehave, knobs, person, signIn, putResource } from './lib/sandbox.mjs';
 import {
   card, moreOptions, waitFinished, receivedCounts, storedCounts, storedTotal, unlockToFinish, expectedCounts,
 } from './lib/importer.mjs';
@@ -221,6 +221,25 @@ test('a 403 on one type is reported and the rest goes on; nothing of that type i
   await reset();
 });
 
+test('busy and failing answers (503 with Retry-After, a 500 on one page) are retried; nothing is lost or duplicated', async () => {
+  await importPage();
+  await misbehave('general', {
+    fail: [{ type: 'Condition', status: 503, times: 2 }],
+    failPage: [{ type: 'Observation', page: 2, status: 500 }],
+  });
+  await (await moreOptions(page, GENERAL.id)).getByRole('button', { name: `Check everything again ${GENERAL.name}` }).click();
+  const o = await waitFinished(page);
+  assert.equal(await page.locator('#import-failures').count(), 0, 'no type failed');
+  assert.deepEqual([o.added, o.updated, o.gone], [0, 0, 0]);
+  const received = await receivedCounts(page);
+  assert.equal(received.Condition, expectedGeneral.expected.Condition);
+  assert.equal(received.Observation, expectedGeneral.expected.Observation);
+  assert.deepEqual(await storedCounts(page, GENERAL.id), storedBaseline);
+  const left = await knobs('general');
+  assert.deepEqual([left.fail, left.failPage], [[], []], 'the failures did happen (their rules are used up)');
+  await reset();
+});
+
 test('malformed JSON and the wrong resourceType are reported per type; nothing stored changes', async () => {
   await importPage();
   const before = await storedCounts(page, GENERAL.id);
@@ -366,6 +385,29 @@ test('a token endpoint error is reported; nothing stored changes', async () => {
   await waitUnlocked(page);
   await importPage();
   assert.deepEqual(await storedCounts(page, GENERAL.id), before);
+});
+
+test('a provider that grants less than asked: the rest is not fetched, said so, and nothing is flagged gone', async () => {
+  await importPage();
+  await page.route('**/oidc/token', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    if (body.scope) body.scope = 'launch/patient openid fhirUser offline_access patient/Patient.rs patient/Condition.rs';
+    await route.fulfill({ response, json: body });
+  });
+  await (await moreOptions(page, GENERAL.id)).getByRole('button', { name: `Reconnect ${GENERAL.name}` }).click();
+  await signIn(page, alden.general.id, { appUrl: APP_URL });
+  await unlockToFinish(page, GENERAL.name);
+  await waitFinished(page);
+  const notGranted = page.locator('#import-not-granted');
+  await notGranted.waitFor();
+  assert.match(await notGranted.textContent(), /did not share: allergies, .*test results and measurements/);
+  await (await moreOptions(page, GENERAL.id)).getByRole('button', { name: `Check everything again ${GENERAL.name}` }).click();
+  const o = await waitFinished(page);
+  assert.equal(o.gone, 0, 'types not granted are not judged');
+  assert.deepEqual(Object.keys(await receivedCounts(page)).sort(), ['Condition', 'Patient']);
+  assert.deepEqual(await storedCounts(page, GENERAL.id), storedBaseline);
+  await page.unroute('**/oidc/token');
 });
 
 test('without a refresh token (as real EHRs do), reconnecting is one click and the import resumes', async () => {

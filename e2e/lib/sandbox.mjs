@@ -23,6 +23,8 @@ async function admin(path, { method = 'GET', body } = {}) {
 export const reset = () => admin('/reset', { method: 'POST' });
 /** Sets misbehaviour knobs on one provider ('general' or 'clinic'). */
 export const misbehave = (provider, knobs) => admin(`/${provider}/misbehave`, { method: 'POST', body: knobs });
+/** The knobs currently set on one provider (rules with `times` disappear once used up). */
+export const knobs = (provider) => admin(`/${provider}/misbehave`);
 /** What a patient token can read at a provider (compartment per type, referenced shared types). */
 export const counts = (provider, patient) => admin(`/${provider}/counts?patient=${encodeURIComponent(patient)}`);
 /** Adds (or replaces, with an id) a resource at a provider, as a new version with the current time. */

@@ -568,6 +568,10 @@ async fn run(
     let Some(session) = app.session() else {
         return Ok(());
     };
+    if ictx.directory.get_untracked().is_none() {
+        // Right after start-up: the directory says which providers are Part 2 programs.
+        ictx.directory.set(Some(oauth::load_directory().await));
+    }
     let mut stored = store::connection(&session.record(), provider_id)?
         .ok_or_else(|| "This provider is not connected yet. Connect first.".to_string())?;
     let provider = entry_for(app, ictx, &stored);
