@@ -20,7 +20,7 @@ import path from 'node:path';
 const APP_ORIGIN = new URL(APP_URL).origin;
 let browser, page, log;
 let alden, expectedGeneral, expectedClinic, storedBaseline;
-const tokens = { access: new Set(), refresh: new Set() };
+const tokens = { access: new Set(), refresh: new Set(), byOrigin: new Map() };
 const tokenGrants = [];
 const appConsoleErrors = [];
 
@@ -44,6 +44,7 @@ before(async () => {
     try {
       const body = await r.json();
       if (body.access_token) tokens.access.add(body.access_token);
+      if (body.access_token) tokens.byOrigin.set(new URL(r.url()).origin, body.access_token);
       if (body.refresh_token) tokens.refresh.add(body.refresh_token);
     } catch { /* not JSON */ }
   });
@@ -192,6 +193,25 @@ test('re-sync: incremental picks up new and changed records, full sync flags wha
   const row = page.locator('.rows .row', { hasText: 'E2E sore throat' });
   await row.getByText('(no longer at source)').waitFor();
 });
+
+/** The exact text of each `"resource": {...}` in a Bundle's JSON text (strings and escapes respected). */
+function rawResources(text) {
+  const out = [];
+  const re = /"resource"\s*:\s*\{/g;
+  let m;
+  while ((m = re.exec(text))) {
+    const start = m.index + m[0].length - 1;
+    let depth = 0, inString = false;
+    for (let i = start; i < text.length; i++) {
+      const c = text[i];
+      if (inString) { if (c === '\\') i++; else if (c === '"') inString = false; continue; }
+      if (c === '"') inString = true;
+      else if (c === '{') depth++;
+      else if (c === '}' && --depth === 0) { out.push(text.slice(start, i + 1)); re.lastIndex = i + 1; break; }
+    }
+  }
+  return out;
+}
 
 async function fetchExistingCondition() {
   // The sandbox data file holds the original; any condition of the patient will do.
@@ -475,6 +495,14 @@ test('connect the second provider: merged with the first, both sources shown; Pa
   await download.saveAs(file);
   const { readFileSync } = await import('node:fs');
   const bundle = JSON.parse(readFileSync(file, 'utf8'));
+  // Byte-exact: each resource as the provider's server sends it is in the export verbatim.
+  const exportText = readFileSync(file, 'utf8');
+  const token = tokens.byOrigin.get(new URL(CLINIC.fhir).origin);
+  const res = await fetch(`${CLINIC.fhir}/Condition?patient=${alden.clinic.id}&_count=100`, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' } });
+  assert.equal(res.status, 200);
+  const served = rawResources(await res.text());
+  assert.ok(served.length >= 1);
+  for (const text of served) assert.ok(exportText.includes(text), 'a resource is stored byte for byte');
   const provenance = bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === 'Provenance');
   const clinicProv = provenance.filter((p) => JSON.stringify(p).includes(CLINIC.name));
   assert.ok(clinicProv.length > 0 && clinicProv.every((p) => (p.policy || []).length > 0), 'clinic records carry the Part 2 policy');
