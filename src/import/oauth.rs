@@ -328,11 +328,16 @@ mod tests {
     fn stale_pending_sign_ins_are_removed() {
         let storage = session_storage().unwrap();
         let prefix = pending_prefix();
-        storage.set_item(&format!("{prefix}junk"), "not json").unwrap();
+        storage
+            .set_item(&format!("{prefix}junk"), "not json")
+            .unwrap();
         storage.set_item("unrelated", "kept").unwrap();
         drop_stale_pending();
         assert_eq!(storage.get_item(&format!("{prefix}junk")).unwrap(), None);
-        assert_eq!(storage.get_item("unrelated").unwrap().as_deref(), Some("kept"));
+        assert_eq!(
+            storage.get_item("unrelated").unwrap().as_deref(),
+            Some("kept")
+        );
         storage.remove_item("unrelated").unwrap();
     }
 }
