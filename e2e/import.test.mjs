@@ -260,17 +260,25 @@ test('busy and failing answers (503 with Retry-After, a 500 on one page) are ret
   await reset();
 });
 
-test('malformed JSON and the wrong resourceType are reported per type; nothing stored changes', async () => {
+test('malformed JSON, a non-FHIR answer and the wrong resourceType are reported per type; nothing stored changes', async () => {
   await importPage();
   const before = await storedCounts(page, GENERAL.id);
   await misbehave('general', {
     malformed: [{ type: 'Condition', kind: 'truncated', times: -1 }, { type: 'Procedure', kind: 'wrongType', times: -1 }],
   });
+  // A gateway that answers with its web page instead of FHIR data.
+  const immunizationSearch = (url) => url.href.startsWith(`${GENERAL.fhir}/Immunization?`);
+  await page.route(immunizationSearch, (route) => route.fulfill({
+    status: 200, contentType: 'text/html', headers: { 'access-control-allow-origin': APP_ORIGIN },
+    body: '<!doctype html><html><body>Please sign in to the patient portal</body></html>',
+  }));
   await (await moreOptions(page, GENERAL.id)).getByRole('button', { name: `Check everything again ${GENERAL.name}` }).click();
   const o = await waitFinished(page);
   const failures = page.locator('#import-failures');
   await failures.getByText(/conditions in a damaged form/).waitFor();
   await failures.getByText(/sent Basic|mixed a Basic/).waitFor();
+  await failures.getByText(/immunizations with a web page/).waitFor();
+  await page.unroute(immunizationSearch);
   assert.equal(o.added + o.updated + o.gone, 0);
   assert.deepEqual(await storedCounts(page, GENERAL.id), before);
   await reset();
@@ -530,12 +538,12 @@ test('a provider added by hand that is not a FHIR server gets a clear message', 
   assert.deepEqual(await page.cspViolations(), []);
 });
 
-test('from the app under a sub-path: the redirect comes back there', async () => {
+test('from the app under a sub-path: the redirect comes back there (the patient cancels at the login page)', async () => {
   const sub = await freshApp(browser, openPage, APP_SUBPATH_URL);
   await createVault(sub.page);
   await sub.page.goto(APP_SUBPATH_URL + '#/import');
   await card(sub.page, GENERAL.id).getByRole('button', { name: `Connect ${GENERAL.name}` }).click();
-  await signIn(sub.page, alden.general.id, { decision: 'deny', appUrl: APP_SUBPATH_URL });
+  await signIn(sub.page, alden.general.id, { decision: 'cancel', appUrl: APP_SUBPATH_URL });
   await sub.page.locator('#app-notice').getByText(/You declined access/).waitFor();
   assert.equal(new URL(sub.page.url()).pathname, '/apps/phr/');
   await sub.ctx.close();

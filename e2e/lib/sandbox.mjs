@@ -39,13 +39,18 @@ export async function person(name) {
 }
 
 /**
- * At the provider's pages: picks the patient, continues, then allows (or denies). Returns when the
+ * At the provider's pages: picks the patient, continues, then allows (or denies; or cancels at the
+ * login page). Returns when the
  * browser is back at `appUrl`.
  */
 export async function signIn(page, patientId, { decision = 'allow', appUrl } = {}) {
   await page.waitForURL((u) => u.pathname.includes('/interaction/'), { timeout: 30000 });
-  await page.locator(`#patient-${patientId}`).check();
-  await page.locator('#login-submit').click();
-  await page.locator(decision === 'allow' ? '#allow' : '#deny').click();
+  if (decision === 'cancel') {
+    await page.locator('#login-cancel').click();
+  } else {
+    await page.locator(`#patient-${patientId}`).check();
+    await page.locator('#login-submit').click();
+    await page.locator(decision === 'allow' ? '#allow' : '#deny').click();
+  }
   if (appUrl) await page.waitForURL((u) => u.href.startsWith(appUrl), { timeout: 30000 });
 }
