@@ -5,6 +5,7 @@
 
 pub mod components;
 pub mod format;
+pub mod import;
 pub mod messages;
 pub mod pages;
 pub mod perf;

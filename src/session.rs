@@ -19,7 +19,7 @@ use web_sys::CryptoKey;
 
 use crate::platform::idb::{self, Db};
 use crate::platform::kdf;
-use crate::platform::time::now_rfc3339;
+use crate::platform::time::{now_rfc3339, perf_now};
 use crate::platform::webcrypto::{self, WebEntropy};
 
 /// A vault stored in this browser, as listed before unlocking (no key needed).
@@ -177,6 +177,16 @@ pub struct Session {
     /// Bumped by every [`Session::record_mut`]: the index below is current when it matches.
     record_revision: Cell<u64>,
     index: RefCell<Option<(u64, Rc<phr_views::Index>)>>,
+    timings: Cell<SaveTimings>,
+}
+
+/// Time spent saving since the session opened (ms), by phase; the import publishes it for the
+/// benchmark.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SaveTimings {
+    pub encode_ms: f64,
+    pub encrypt_ms: f64,
+    pub persist_ms: f64,
 }
 
 /// What a save did.
@@ -336,6 +346,7 @@ impl Session {
             save_again: Cell::new(false),
             record_revision: Cell::new(0),
             index: RefCell::new(cached_index.map(|i| (0, Rc::new(i)))),
+            timings: Cell::new(SaveTimings::default()),
         })
     }
 
@@ -386,6 +397,11 @@ impl Session {
         self.opened_with_recovery_key.get()
     }
 
+    /// Time spent saving so far.
+    pub fn save_timings(&self) -> SaveTimings {
+        self.timings.get()
+    }
+
     /// Whether there are changes not yet saved.
     pub fn has_unsaved_changes(&self) -> bool {
         !self.record.borrow().pending_save().is_empty()
@@ -425,13 +441,17 @@ impl Session {
         }
         let mut entropy = WebEntropy;
         let mut sealed = Vec::with_capacity(plan.write.len());
+        let mut t = self.timings.get();
         for name in &plan.write {
+            let started = perf_now();
             let plaintext = self.record.borrow().encode_segment(name).map_err(|e| {
                 VaultError::InvalidInput {
                     what: "The record",
                     detail: record_error_detail(&e),
                 }
             })?;
+            let encoded = perf_now();
+            t.encode_ms += encoded - started;
             let parts = self.vault.borrow().seal_parts(name, &mut entropy)?;
             let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &plaintext)
                 .await
@@ -442,6 +462,7 @@ impl Session {
                 .await
                 .map_err(|detail| VaultError::StorageUnavailable { detail })?;
             sealed.push((name.clone(), blob, digest));
+            t.encrypt_ms += perf_now() - encoded;
         }
         // The index cache goes with the record it describes.
         let index = self.index();
@@ -461,6 +482,7 @@ impl Session {
             .await
             .map_err(|detail| VaultError::StorageUnavailable { detail })?;
         sealed.push((INDEX_CACHE_SEGMENT.to_string(), blob, digest));
+        self.timings.set(t);
         let deleted: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
         let save = self.vault.borrow().plan_save_sealed_with_digests(
             sealed,
@@ -474,7 +496,12 @@ impl Session {
                 bytes_needed: Some(needed),
             });
         }
-        match self.db.execute(&save.write).await {
+        let persist_started = perf_now();
+        let executed = self.db.execute(&save.write).await;
+        let mut t = self.timings.get();
+        t.persist_ms += perf_now() - persist_started;
+        self.timings.set(t);
+        match executed {
             Ok(()) => {}
             Err(VaultError::QuotaExceeded { bytes_needed: None }) => {
                 return Err(VaultError::QuotaExceeded {

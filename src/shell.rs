@@ -188,9 +188,9 @@ pub fn App() -> impl IntoView {
     idle_lock(shell, prefs);
     // For the benchmark: the shell is on screen and its controls work. Then fetch and compile the
     // record module in the background, so unlocking does not wait for it.
-    request_animation_frame(|| {
+    request_animation_frame(move || {
         crate::perf::mark("phr-interactive");
-        modules::prefetch_record_module();
+        boot_record_module(shell);
     });
 
     let record_visible = move || {
@@ -214,6 +214,34 @@ pub fn App() -> impl IntoView {
             </footer>
         </div>
     }
+}
+
+/// Loads the record module and starts its runtime, which also finishes a sign-in that just came
+/// back from a provider; while the vault is locked, what it wants to say appears on the lock screen.
+fn boot_record_module(shell: ShellCtx) {
+    spawn_local(async move {
+        let Ok(module) = modules::record_module().await else {
+            return;
+        };
+        let on_reason = Closure::<dyn FnMut(JsValue)>::new(move |reason: JsValue| {
+            shell.lock_reason.set(reason.as_string());
+        });
+        let on_notice = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |kind: JsValue, text: JsValue| {
+            let kind = match kind.as_string().as_deref() {
+                Some("error") => NoticeKind::Error,
+                Some("success") => NoticeKind::Success,
+                _ => NoticeKind::Info,
+            };
+            shell.say(kind, text.as_string().unwrap_or_default());
+        });
+        let hooks = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&hooks, &"onLockReason".into(), on_reason.as_ref());
+        let _ = js_sys::Reflect::set(&hooks, &"onNotice".into(), on_notice.as_ref());
+        // The runtime lives as long as the page: so do its callbacks.
+        on_reason.forget();
+        on_notice.forget();
+        let _ = modules::call(&module, "boot", &[hooks.into()]);
+    });
 }
 
 /// The shell's screen for a route in a phase (record screens belong to the record module).

@@ -27,7 +27,7 @@ test_directory() {
 {
   "providers": [
     { "id": "demo-general", "name": "Demo General Hospital", "fhir_base": "$SANDBOX_GENERAL_FHIR", "client_id": "phr-app" },
-    { "id": "demo-clinic", "name": "Demo Behavioral Health Clinic", "fhir_base": "$SANDBOX_CLINIC_FHIR", "client_id": "phr-app" }
+    { "id": "demo-clinic", "name": "Demo Behavioral Health Clinic", "fhir_base": "$SANDBOX_CLINIC_FHIR", "client_id": "phr-app", "part2_program": true }
   ]
 }
 JSON

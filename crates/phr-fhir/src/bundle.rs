@@ -78,6 +78,12 @@ struct EntrySearch {
 /// Entries without a resource (e.g. a transaction DELETE) are reported as issues; searchset entries
 /// with `search.mode = outcome` (OperationOutcome) are reported as issues with their text.
 pub fn parse_bundle(text: &str) -> Result<ParsedImport, FhirError> {
+    parse_bundle_with_kind(text).map(|(_, parsed)| parsed)
+}
+
+/// [`parse_bundle`], also returning `Bundle.type`. The input is parsed once; each resource is
+/// copied once (its own bytes), so peak memory is about twice the input.
+fn parse_bundle_with_kind(text: &str) -> Result<(Option<String>, ParsedImport), FhirError> {
     let bundle: RawBundle = serde_json::from_str(text).map_err(|e| {
         if e.classify() == serde_json::error::Category::Data {
             FhirError::NotFhir {
@@ -103,12 +109,14 @@ pub fn parse_bundle(text: &str) -> Result<ParsedImport, FhirError> {
             })
         }
     }
+    let entries = bundle.entry.unwrap_or_default();
     let mut out = ParsedImport {
         links: bundle.link,
         total: bundle.total,
+        resources: Vec::with_capacity(entries.len()),
         ..ParsedImport::default()
     };
-    for (i, raw_entry) in bundle.entry.unwrap_or_default().into_iter().enumerate() {
+    for (i, raw_entry) in entries.into_iter().enumerate() {
         let location = format!("entry {}", i + 1);
         let entry: RawEntry = match serde_json::from_str(raw_entry.get()) {
             Ok(e) => e,
@@ -146,7 +154,7 @@ pub fn parse_bundle(text: &str) -> Result<ParsedImport, FhirError> {
             }),
         }
     }
-    Ok(out)
+    Ok((bundle.kind, out))
 }
 
 /// Splits NDJSON (one resource per line; blank lines allowed) into resources.
@@ -192,20 +200,17 @@ pub fn parse_import(text: &str) -> Result<(ImportFormat, ParsedImport), FhirErro
         }
         return Ok((ImportFormat::Ndjson, parsed));
     }
-    let single = Resource::from_json(text)?;
-    if single.resource_type() == "Bundle" {
-        let kind = single
-            .view::<crate::views::Common>()
-            .ok()
-            .and_then(|_| {
-                serde_json::from_str::<RawBundle>(text)
-                    .ok()
-                    .and_then(|b| b.kind)
-            })
-            .unwrap_or_else(|| "unknown".into());
-        let parsed = parse_bundle(text)?;
-        Ok((ImportFormat::Bundle(kind), parsed))
+    // Only the head is read here: copying the whole text into a `Resource` first would double
+    // the memory a large Bundle needs.
+    let head = crate::resource_head(text)?;
+    if head == "Bundle" {
+        let (kind, parsed) = parse_bundle_with_kind(text)?;
+        Ok((
+            ImportFormat::Bundle(kind.unwrap_or_else(|| "unknown".into())),
+            parsed,
+        ))
     } else {
+        let single = Resource::from_json(text)?;
         Ok((
             ImportFormat::Single,
             ParsedImport {

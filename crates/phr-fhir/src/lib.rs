@@ -78,6 +78,34 @@ struct Head<'a> {
     id: Option<&'a RawValue>,
 }
 
+/// The `resourceType` of JSON text that must be one FHIR resource, reading nothing else and
+/// copying nothing (same errors as [`Resource::from_json`]).
+pub(crate) fn resource_head(raw: &str) -> Result<String, FhirError> {
+    let head: Head = serde_json::from_str(raw).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            FhirError::NotFhir {
+                detail: "it is not a JSON object".into(),
+            }
+        } else {
+            FhirError::MalformedJson {
+                detail: e.to_string(),
+            }
+        }
+    })?;
+    let rt = head.resource_type.ok_or_else(|| FhirError::NotFhir {
+        detail: "it has no resourceType".into(),
+    })?;
+    let rt: String = serde_json::from_str(rt.get()).map_err(|_| FhirError::NotFhir {
+        detail: "its resourceType is not a string".into(),
+    })?;
+    if !is_resource_type_name(&rt) {
+        return Err(FhirError::NotFhir {
+            detail: format!("\"{}\" is not a FHIR resource type", truncate(&rt, 40)),
+        });
+    }
+    Ok(rt)
+}
+
 impl Resource {
     /// Wraps JSON text that must be one FHIR resource. The text is kept exactly as given.
     pub fn from_json(raw: impl Into<String>) -> Result<Resource, FhirError> {

@@ -75,9 +75,9 @@ pub use ids::{derived_uuid, is_fhir_id, is_lower_uuid};
 pub use key::{EntryKey, LocalId, ResourceKey};
 pub use patient::{Activity, Authored, Authoring};
 pub use record::{
-    Entry, EntryStatus, FileImport, FullSyncOutcome, LabelAction, LabelChange, LabelOverrides,
-    MergeOutcome, PutOutcome, Record, SecurityLabel, SyncCoverage, CHUNK_MAX_ENTRIES,
-    CHUNK_SOFT_MAX_BYTES, PATIENT_REQUEST,
+    file_request, Entry, EntryStatus, FileImport, FullSyncOutcome, LabelAction, LabelChange,
+    LabelOverrides, MergeOutcome, PutOutcome, Record, SecurityLabel, SyncCoverage,
+    CHUNK_MAX_ENTRIES, CHUNK_SOFT_MAX_BYTES, PATIENT_REQUEST,
 };
 pub use segments::{SavePlan, SegmentLoadError, SegmentProblem};
 pub use source::{Source, SourceId, SourceKind, PATIENT_SOURCE};

@@ -444,6 +444,10 @@ impl Record {
         {
             let sd = self.import_source_mut(source)?;
             slot = sd.slot;
+            let items = items.into_iter();
+            // One allocation of the final table instead of a doubling series (a large file would
+            // otherwise hold the old and the new table at once while it grows).
+            sd.entries.reserve(items.size_hint().0);
             for (resource, request) in items {
                 let resource = without_outer_whitespace(resource);
                 let key = ResourceKey::of(&resource);
@@ -914,34 +918,9 @@ impl Record {
         file_name: &str,
         imported_at: &str,
     ) -> Result<FileImport> {
-        check_instant("The import time", imported_at)?;
-        if parsed.resources.is_empty() {
-            return Err(RecordError::EmptyImport);
-        }
-        let name = file_name.trim();
-        let name = if name.is_empty() {
-            "unnamed file"
-        } else {
-            name
-        };
-        let mut h = sha2::Sha256::default();
-        for r in &parsed.resources {
-            use sha2::Digest;
-            let raw = without_ws(r.raw());
-            h.update((raw.len() as u64).to_be_bytes());
-            h.update(raw.as_bytes());
-        }
-        let digest: [u8; 32] = sha2::Digest::finalize(h).into();
-        let source_id = SourceId::file(&crate::ids::hex(&digest[..16]))?;
-        let new_source = !self.sources.contains_key(&source_id);
-        if new_source {
-            self.add_source(Source::file(
-                source_id.as_str().trim_start_matches("file:"),
-                name,
-                imported_at,
-            )?)?;
-        }
-        let request = name.to_string();
+        let (source_id, new_source) =
+            self.begin_file_import(&parsed.resources, file_name, imported_at)?;
+        let request = file_request(file_name);
         let merge = self.apply_import(
             &source_id,
             parsed.resources.into_iter().map(|r| (r, request.clone())),
@@ -953,6 +932,51 @@ impl Record {
             merge,
             issues: parsed.issues,
         })
+    }
+
+    /// The first half of [`Record::import_file`], for a shell that merges a large file in parts
+    /// (saving between them, so memory stays low and a crash loses little): checks the file is
+    /// not empty, derives its source id from all its resources, and adds the source if it is
+    /// new. Then call [`Record::apply_import`] with each part, each resource with
+    /// [`file_request`]`(file_name)` as its request. Returns the source and whether it is new.
+    pub fn begin_file_import(
+        &mut self,
+        resources: &[Resource],
+        file_name: &str,
+        imported_at: &str,
+    ) -> Result<(SourceId, bool)> {
+        check_instant("The import time", imported_at)?;
+        if resources.is_empty() {
+            return Err(RecordError::EmptyImport);
+        }
+        let mut h = sha2::Sha256::default();
+        for r in resources {
+            use sha2::Digest;
+            let raw = without_ws(r.raw());
+            h.update((raw.len() as u64).to_be_bytes());
+            h.update(raw.as_bytes());
+        }
+        let digest: [u8; 32] = sha2::Digest::finalize(h).into();
+        let source_id = SourceId::file(&crate::ids::hex(&digest[..16]))?;
+        let new_source = !self.sources.contains_key(&source_id);
+        if new_source {
+            self.add_source(Source::file(
+                source_id.as_str().trim_start_matches("file:"),
+                file_request(file_name).as_str(),
+                imported_at,
+            )?)?;
+        }
+        Ok((source_id, new_source))
+    }
+}
+
+/// The name an imported file's entries record as their request (and the file source's name).
+pub fn file_request(file_name: &str) -> String {
+    let name = file_name.trim();
+    if name.is_empty() {
+        "unnamed file".into()
+    } else {
+        name.into()
     }
 }
 

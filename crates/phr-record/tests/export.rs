@@ -317,3 +317,60 @@ fn file_import_records_its_provenance_and_is_idempotent() {
     ));
     assert!(!SourceId::patient().is_file());
 }
+
+#[test]
+fn a_file_imported_in_parts_equals_one_imported_at_once() {
+    let mut whole = Record::new();
+    let at_once = whole
+        .import_file(parse_import(FILE).unwrap().1, " records.json ", T0)
+        .unwrap();
+
+    let mut parts = Record::new();
+    let parsed = parse_import(FILE).unwrap().1;
+    let (source, new_source) = parts
+        .begin_file_import(&parsed.resources, " records.json ", T0)
+        .unwrap();
+    assert!(new_source);
+    assert_eq!(source, at_once.source, "the same source id");
+    let request = phr_record::file_request(" records.json ");
+    assert_eq!(request, "records.json");
+    let mut resources = parsed.resources.into_iter();
+    let mut added = 0;
+    loop {
+        let part: Vec<_> = resources
+            .by_ref()
+            .take(2)
+            .map(|r| (r, request.clone()))
+            .collect();
+        if part.is_empty() {
+            break;
+        }
+        added += parts.apply_import(&source, part, T0).unwrap().added;
+    }
+    assert_eq!(added, at_once.merge.added);
+    assert_eq!(parts.source(&source), whole.source(&source));
+    let texts = |r: &Record| {
+        r.source_entries(&source)
+            .map(|(k, e)| {
+                (
+                    k.clone(),
+                    e.resource().raw().to_string(),
+                    e.request().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&parts), texts(&whole));
+    // Beginning again finds the source; an empty file is refused.
+    let again = parse_import(FILE).unwrap().1;
+    assert_eq!(
+        parts
+            .begin_file_import(&again.resources, "x.json", T1)
+            .unwrap(),
+        (source, false)
+    );
+    assert!(matches!(
+        parts.begin_file_import(&[], "empty.json", T1),
+        Err(RecordError::EmptyImport)
+    ));
+}

@@ -104,6 +104,35 @@ impl ProviderEntry {
         }
     }
 
+    /// The entry as it is written in a directory file (`providers.json`): the fields of the
+    /// table above, optional ones only when set. [`parse_directory`] reads it back unchanged.
+    pub fn to_directory_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.clone()));
+        m.insert("name".into(), Value::String(self.name.clone()));
+        m.insert(
+            "fhir_base".into(),
+            Value::String(self.fhir_base.as_str().to_string()),
+        );
+        m.insert("client_id".into(), Value::String(self.client_id.clone()));
+        if let Some(logo) = &self.logo {
+            m.insert("logo".into(), Value::String(logo.clone()));
+        }
+        if self.part2_program {
+            m.insert("part2_program".into(), Value::Bool(true));
+        }
+        if let Some(scopes) = &self.scopes {
+            m.insert(
+                "scopes".into(),
+                Value::Array(scopes.iter().cloned().map(Value::String).collect()),
+            );
+        }
+        if self.observation_by_category {
+            m.insert("observation_by_category".into(), Value::Bool(true));
+        }
+        Value::Object(m)
+    }
+
     /// Import options for this provider (per-category Observation queries when flagged).
     pub fn import_options(&self) -> ImportOptions {
         ImportOptions {

@@ -129,6 +129,56 @@ impl SmartServer {
     }
 }
 
+/// Whether a CapabilityStatement (the body of `GET {base}/metadata`) says the server supports the
+/// `_lastUpdated` search parameter for the types in `types` that it offers: listed in
+/// `rest.searchParam` (all types), or in the `rest.resource.searchParam` of every one of those
+/// types that `rest.resource` lists (at least one must be listed; a type the server does not
+/// list is not offered, and its search finds nothing either way). Only then is an incremental
+/// sync (`ImportOptions::since`) safe; anything unreadable answers `false` (do a full sync).
+pub fn supports_last_updated(metadata_body: &[u8], types: &[&str]) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(metadata_body) else {
+        return false;
+    };
+    if !matches!(
+        v.get("resourceType").and_then(Value::as_str),
+        Some("CapabilityStatement")
+    ) {
+        return false;
+    }
+    let lists = |params: Option<&Value>| {
+        params.and_then(Value::as_array).is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p.get("name").and_then(Value::as_str) == Some("_lastUpdated"))
+        })
+    };
+    let Some(rests) = v.get("rest").and_then(Value::as_array) else {
+        return false;
+    };
+    let Some(server) = rests
+        .iter()
+        .find(|r| r.get("mode").and_then(Value::as_str) != Some("client"))
+    else {
+        return false;
+    };
+    if lists(server.get("searchParam")) {
+        return true;
+    }
+    let resources = server
+        .get("resource")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let offered: Vec<&Value> = resources
+        .iter()
+        .filter(|r| {
+            r.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| types.contains(&t))
+        })
+        .collect();
+    !offered.is_empty() && offered.iter().all(|r| lists(r.get("searchParam")))
+}
+
 /// Why a server cannot be connected to. Messages are for the patient (or the person adding a
 /// provider) and say what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

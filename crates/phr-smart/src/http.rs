@@ -158,6 +158,10 @@ pub enum NetworkFailure {
     FetchFailed,
     /// The shell's per-request timer fired before a response arrived.
     TimedOut,
+    /// `fetch()` failed, but the server answered the same URL when asked without CORS (an opaque
+    /// `mode: "no-cors"` probe the shell may send, which carries no credentials and whose answer
+    /// the app cannot read): the server is up but does not allow browser apps from this site.
+    Blocked,
 }
 
 impl NetworkFailure {
@@ -185,6 +189,12 @@ impl NetworkFailure {
             NetworkFailure::TimedOut => format!(
                 "{provider} took too long to answer. Try again later; nothing already imported \
                  is lost."
+            ),
+            NetworkFailure::Blocked => format!(
+                "{provider} does not allow browser apps from this site (its server answered, but \
+                 without permission for this site: CORS). Nothing more can be imported from it \
+                 until the provider allows this app's address. Tell whoever runs this app; \
+                 nothing already imported is lost."
             ),
         }
     }
@@ -278,6 +288,11 @@ mod tests {
         assert!(NetworkFailure::Offline
             .message("Good Health")
             .contains("offline"));
+        let blocked = NetworkFailure::Blocked.message("Good Health");
+        assert!(
+            blocked.contains("does not allow browser apps from this site"),
+            "{blocked}"
+        );
     }
 
     #[test]

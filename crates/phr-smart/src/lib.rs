@@ -68,8 +68,8 @@ pub use directory::{
     BrandsImport, DirectoryError, EntrySource, ProviderDirectory, ProviderEntry,
 };
 pub use discovery::{
-    Discovery, DiscoveryError, DiscoverySource, DiscoveryStep, DiscoveryWarning, PkcePolicy,
-    SmartServer,
+    supports_last_updated, Discovery, DiscoveryError, DiscoverySource, DiscoveryStep,
+    DiscoveryWarning, PkcePolicy, SmartServer,
 };
 pub use http::{HttpRequest, HttpResponse, Method, NetworkFailure, RequestId};
 pub use pkce::{s256_challenge, CodeVerifier, OAuthState, RandomSource};

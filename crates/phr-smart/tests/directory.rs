@@ -301,3 +301,29 @@ fn brands_errors() {
         providers_from_brands(r#"{"resourceType":"Bundle","type":"collection"}"#, "c", "").unwrap();
     assert!(empty.providers.is_empty() && empty.skipped.is_empty());
 }
+
+#[test]
+fn entries_write_back_as_directory_json() {
+    let d = parse_directory(&fixture("directory/providers.json")).unwrap();
+    let written = serde_json::json!({
+        "providers": d.providers.iter().map(|p| p.to_directory_json()).collect::<Vec<_>>()
+    });
+    let again = parse_directory(&written.to_string()).unwrap();
+    assert_eq!(again, d, "a written directory reads back the same");
+    let demo = d.get("demo-a").unwrap().to_directory_json();
+    assert!(demo.get("part2_program").is_none() && demo.get("scopes").is_none());
+    let brands =
+        providers_from_brands(&fixture("brands/brands-bundle.json"), "app-1", "b:").unwrap();
+    assert!(!brands.providers.is_empty());
+    let written = serde_json::json!({
+        "providers": brands.providers.iter().map(|p| p.to_directory_json()).collect::<Vec<_>>()
+    });
+    let from_brands = parse_directory(&written.to_string()).unwrap();
+    assert_eq!(from_brands.providers.len(), brands.providers.len());
+    for (a, b) in from_brands.providers.iter().zip(&brands.providers) {
+        assert_eq!(
+            (&a.id, &a.name, &a.fhir_base, &a.client_id, &a.logo),
+            (&b.id, &b.name, &b.fhir_base, &b.client_id, &b.logo)
+        );
+    }
+}

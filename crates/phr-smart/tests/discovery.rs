@@ -384,3 +384,57 @@ fn unreachable_when_offline_or_both_fail() {
     assert!(err.to_string().contains("CORS"));
     assert_eq!(d.request(), None);
 }
+
+#[test]
+fn last_updated_support_from_the_capability_statement() {
+    use phr_smart::supports_last_updated;
+    let per_type = br#"{"resourceType":"CapabilityStatement","rest":[{"mode":"server","resource":[
+        {"type":"Condition","searchParam":[{"name":"patient"},{"name":"_lastUpdated"}]},
+        {"type":"Observation","searchParam":[{"name":"_lastUpdated"}]},
+        {"type":"Goal","searchParam":[{"name":"patient"}]}]}]}"#;
+    assert!(supports_last_updated(
+        per_type,
+        &["Condition", "Observation"]
+    ));
+    assert!(
+        !supports_last_updated(per_type, &["Condition", "Goal"]),
+        "Goal lacks it"
+    );
+    assert!(
+        supports_last_updated(per_type, &["Condition", "Device"]),
+        "Device is not offered: its search finds nothing either way"
+    );
+    assert!(
+        !supports_last_updated(per_type, &["Device"]),
+        "nothing listed"
+    );
+    assert!(!supports_last_updated(per_type, &[]));
+    let global = br#"{"resourceType":"CapabilityStatement","rest":[{"mode":"server",
+        "searchParam":[{"name":"_lastUpdated","type":"date"}],"resource":[{"type":"Goal"}]}]}"#;
+    assert!(supports_last_updated(global, &["Goal", "Device"]));
+    for bad in [
+        &b"<html>"[..],
+        br#"{"resourceType":"OperationOutcome"}"#,
+        br#"{"resourceType":"CapabilityStatement"}"#,
+        br#"{"resourceType":"CapabilityStatement","rest":[{"mode":"client","searchParam":[{"name":"_lastUpdated"}]}]}"#,
+    ] {
+        assert!(!supports_last_updated(bad, &["Goal"]));
+    }
+}
+
+#[test]
+fn blocked_fetch_falls_back_to_metadata_then_says_blocked() {
+    let base = FhirBase::parse("https://fhir.example.org/r4").unwrap();
+    let mut d = Discovery::new(base, PkcePolicy::default());
+    let step = d.on_network_failure(NetworkFailure::Blocked).unwrap();
+    assert!(
+        matches!(step, DiscoveryStep::Fetch(_)),
+        "tries /metadata next"
+    );
+    let err = d.on_network_failure(NetworkFailure::Blocked).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not allow browser apps from this site"),
+        "{err}"
+    );
+}

@@ -58,7 +58,7 @@ use thiserror::Error;
 pub use plan::{
     ImportOptions, ObservationQueries, QueryKey, QueryKind, RetryPolicy, OBSERVATION_CATEGORIES,
 };
-pub use session::{ImportSession, ImportState};
+pub use session::{friendly as type_label, ImportSession, ImportState};
 
 use crate::http::NetworkFailure;
 use crate::time::UnixMillis;

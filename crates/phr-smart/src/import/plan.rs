@@ -164,6 +164,17 @@ impl QueryKey {
     }
 }
 
+impl QueryKey {
+    /// Words for the patient, e.g. "test results and measurements (laboratory)" or
+    /// "clinicians' details".
+    pub fn label(&self) -> String {
+        match self.kind {
+            QueryKind::Attachments => "document attachments".to_string(),
+            _ => super::session::label(self),
+        }
+    }
+}
+
 impl fmt::Display for QueryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.kind, &self.filter) {

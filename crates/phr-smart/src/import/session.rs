@@ -164,8 +164,9 @@ pub struct ImportSession {
     scratch: (u32, Option<UnixMillis>),
 }
 
-/// Words for a type in messages to the patient.
-fn friendly(ty: &str) -> &str {
+/// Words for a type in messages to the patient (e.g. `Observation` → "test results and
+/// measurements"); unknown types are returned as they are.
+pub fn friendly(ty: &str) -> &str {
     match ty {
         "Patient" => "patient details",
         "AllergyIntolerance" => "allergies",
@@ -191,7 +192,7 @@ fn friendly(ty: &str) -> &str {
     }
 }
 
-fn label(key: &QueryKey) -> String {
+pub(crate) fn label(key: &QueryKey) -> String {
     match &key.filter {
         Some(f) => format!("{} ({f})", friendly(&key.resource_type)),
         None => friendly(&key.resource_type).to_string(),
