@@ -6,11 +6,15 @@
 //! screens, then tells the shell.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
+use leptos::mount::UnmountHandle;
 use leptos::prelude::*;
+use leptos::tachys::view::any_view::AnyViewState;
 use phr_vault::{VaultId, VaultKey};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::import::ImportCtx;
 use crate::messages::vault_error_message;
 use crate::pages;
 use crate::platform::idb::Db;
@@ -18,24 +22,118 @@ use crate::route::{current_hash, Route};
 use crate::session::{Progress, Session};
 use crate::state::{AppCtx, NoticeKind, Phase};
 
-struct Mounted {
-    _handle: leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>,
-    on_lock: js_sys::Function,
+/// What the record module keeps for the whole life of the page: its reactive owner, its app
+/// context and the import machinery (a sign-in that returned before the vault was unlocked keeps
+/// its access token here, in memory, until the import runs), and the shell's callbacks.
+struct Runtime {
+    _owner: Owner,
+    app: AppCtx,
+    import: ImportCtx,
+    prefs: RwSignal<crate::prefs::Prefs>,
+    hooks: RefCell<Hooks>,
+}
+
+#[derive(Default)]
+struct Hooks {
+    on_lock: Option<js_sys::Function>,
+    on_lock_reason: Option<js_sys::Function>,
+    on_notice: Option<js_sys::Function>,
 }
 
 thread_local! {
-    static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
+    static RUNTIME: RefCell<Option<Rc<Runtime>>> = const { RefCell::new(None) };
+    static MOUNTED: RefCell<Option<UnmountHandle<AnyViewState>>> = const { RefCell::new(None) };
 }
 
 fn get(options: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+fn function(options: &JsValue, key: &str) -> Option<js_sys::Function> {
+    get(options, key).dyn_into().ok()
+}
+
+fn runtime() -> Option<Rc<Runtime>> {
+    RUNTIME.with(|r| r.borrow().clone())
+}
+
+/// Starts the record module's runtime (once; later calls only update the shell's callbacks).
+/// `hooks`: `{onLockReason: (text|null) => void, onNotice: (kind, text) => void}`: what the lock
+/// screen should say while the vault is locked (e.g. "Unlock your vault to finish connecting ...").
+/// Also handles a sign-in that just returned from a provider (the code is in the URL).
+pub fn boot(hooks: JsValue) {
+    if let Some(rt) = runtime() {
+        let mut h = rt.hooks.borrow_mut();
+        h.on_lock_reason = function(&hooks, "onLockReason").or(h.on_lock_reason.take());
+        h.on_notice = function(&hooks, "onNotice").or(h.on_notice.take());
+        return;
+    }
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let owner = Owner::new();
+    let (app, import, prefs) = owner.with(|| {
+        let app = AppCtx::new();
+        provide_context(app);
+        let prefs = RwSignal::new(crate::prefs::Prefs::load());
+        provide_context(prefs);
+        app.phase.set(Phase::Locked);
+        app.set_on_lock(|reason| {
+            // Unmount outside the event handler that asked for it.
+            leptos::task::spawn_local(async move { lock(reason) });
+        });
+        let import = crate::import::boot(app);
+        // While the vault is locked, what the record module wants to say goes to the shell.
+        Effect::new(move |_| {
+            let reason = app.lock_reason.get();
+            if app.phase.get() != Phase::Unlocked {
+                if let Some(f) = runtime().and_then(|r| r.hooks.borrow().on_lock_reason.clone()) {
+                    let _ = f.call1(
+                        &JsValue::NULL,
+                        &reason.map(JsValue::from).unwrap_or(JsValue::NULL),
+                    );
+                }
+            }
+        });
+        Effect::new(move |_| {
+            if let Some(n) = app.notice.get() {
+                if app.phase.get_untracked() != Phase::Unlocked {
+                    if let Some(f) = runtime().and_then(|r| r.hooks.borrow().on_notice.clone()) {
+                        let kind = match n.kind {
+                            NoticeKind::Error => "error",
+                            NoticeKind::Success => "success",
+                            NoticeKind::Info => "info",
+                        };
+                        let _ = f.call2(
+                            &JsValue::NULL,
+                            &JsValue::from_str(kind),
+                            &JsValue::from_str(&n.text),
+                        );
+                    }
+                }
+            }
+        });
+        (app, import, prefs)
+    });
+    let rt = Rc::new(Runtime {
+        _owner: owner,
+        app,
+        import,
+        prefs,
+        hooks: RefCell::new(Hooks {
+            on_lock: None,
+            on_lock_reason: function(&hooks, "onLockReason"),
+            on_notice: function(&hooks, "onNotice"),
+        }),
+    });
+    RUNTIME.with(|r| *r.borrow_mut() = Some(rt));
+}
+
 /// Opens the record and mounts the screens. `options`: `{vaultId, key: Uint8Array(32), root:
 /// HTMLElement, recovery: bool, onLock: (reason) => void, onProgress: (step, fraction) => void}`.
 /// Resolves once the screens are mounted; rejects with a message for the patient.
 pub async fn start(options: JsValue) -> Result<(), JsValue> {
-    lock(None);
+    boot(options.clone());
+    let rt = runtime().ok_or_else(|| JsValue::from_str("The record module did not start."))?;
+    unmount();
     let id: VaultId = get(&options, "vaultId")
         .as_string()
         .and_then(|s| s.parse().ok())
@@ -49,12 +147,8 @@ pub async fn start(options: JsValue) -> Result<(), JsValue> {
         .dyn_into()
         .map_err(|_| JsValue::from_str("No place to show the record."))?;
     let recovery = get(&options, "recovery").as_bool().unwrap_or(false);
-    let on_lock: js_sys::Function = get(&options, "onLock")
-        .dyn_into()
-        .map_err(|_| JsValue::from_str("No lock callback."))?;
-    let on_progress = get(&options, "onProgress")
-        .dyn_into::<js_sys::Function>()
-        .ok();
+    rt.hooks.borrow_mut().on_lock = function(&options, "onLock");
+    let on_progress = function(&options, "onProgress");
 
     let db = Db::open()
         .await
@@ -72,37 +166,54 @@ pub async fn start(options: JsValue) -> Result<(), JsValue> {
         "recordWasmMemory",
         wasm_bindgen::memory()
             .dyn_into::<js_sys::WebAssembly::Memory>()
-            .map(|m| {
-                m.buffer()
-                    .dyn_into::<js_sys::ArrayBuffer>()
-                    .map(|b| b.byte_length())
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0) as f64,
+            .ok()
+            .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map_or(0.0, |b| f64::from(b.byte_length())),
     );
-
+    let damaged: Vec<String> = session.load_errors.iter().map(|e| e.name.clone()).collect();
+    let app = rt.app;
+    app.set_db(db);
+    app.unlocked(session);
+    if let Some(welcome) = get(&options, "welcome").as_string() {
+        app.say(NoticeKind::Success, welcome);
+    }
+    if !damaged.is_empty() {
+        app.say(
+            NoticeKind::Error,
+            format!(
+                "Part of your record could not be read ({}): it may be damaged. Everything \
+                 else is shown, and nothing was overwritten. Restore an encrypted backup to \
+                 get the missing items back.",
+                damaged.join(", ")
+            ),
+        );
+    }
     root.set_inner_text("");
+    let (import, prefs) = (rt.import, rt.prefs);
     let handle = leptos::mount::mount_to(root, move || {
-        view! { <RecordApp db=db.clone() session=StoredValue::new_local(Some(session)) /> }
-            .into_any()
+        view! { <RecordApp app=app import=import prefs=prefs /> }.into_any()
     });
-    MOUNTED.with(|m| {
-        *m.borrow_mut() = Some(Mounted {
-            _handle: handle,
-            on_lock,
-        })
-    });
+    MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
     Ok(())
+}
+
+fn unmount() {
+    let mounted = MOUNTED.with(|m| m.borrow_mut().take());
+    drop(mounted);
 }
 
 /// Locks: unmounts the screens and drops the session (and with it the keys and the record), then
 /// tells the shell why.
 pub fn lock(reason: Option<String>) {
-    let mounted = MOUNTED.with(|m| m.borrow_mut().take());
-    if let Some(m) = mounted {
-        drop(m._handle);
-        let reason = reason.map(JsValue::from).unwrap_or(JsValue::NULL);
-        let _ = m.on_lock.call1(&JsValue::NULL, &reason);
+    unmount();
+    let Some(rt) = runtime() else { return };
+    let was_open = rt.app.phase.get_untracked() == Phase::Unlocked;
+    rt.app.clear_session();
+    if was_open {
+        if let Some(f) = rt.hooks.borrow().on_lock.clone() {
+            let reason = reason.map(JsValue::from).unwrap_or(JsValue::NULL);
+            let _ = f.call1(&JsValue::NULL, &reason);
+        }
     }
 }
 
@@ -113,31 +224,14 @@ pub fn is_open() -> bool {
 
 /// The record's screens.
 #[component]
-fn RecordApp(db: Db, session: StoredValue<Option<Session>, LocalStorage>) -> impl IntoView {
-    let app = AppCtx::new();
+fn RecordApp(
+    app: AppCtx,
+    import: ImportCtx,
+    prefs: RwSignal<crate::prefs::Prefs>,
+) -> impl IntoView {
     provide_context(app);
-    let prefs = RwSignal::new(crate::prefs::Prefs::load());
+    provide_context(import);
     provide_context(prefs);
-    app.set_db(db);
-    app.set_on_lock(|reason| {
-        // Unmount outside the event handler that asked for it.
-        leptos::task::spawn_local(async move { lock(reason) });
-    });
-    if let Some(s) = session.try_update_value(Option::take).flatten() {
-        let damaged: Vec<String> = s.load_errors.iter().map(|e| e.name.clone()).collect();
-        app.unlocked(s);
-        if !damaged.is_empty() {
-            app.say(
-                NoticeKind::Error,
-                format!(
-                    "Part of your record could not be read ({}): it may be damaged. Everything \
-                     else is shown, and nothing was overwritten. Restore an encrypted backup to \
-                     get the missing items back.",
-                    damaged.join(", ")
-                ),
-            );
-        }
-    }
     let route = RwSignal::new(Route::from_hash(&current_hash()));
     let handle = window_event_listener(leptos::ev::hashchange, move |_| {
         route.set(Route::from_hash(&current_hash()));

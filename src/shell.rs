@@ -74,6 +74,7 @@ impl ShellCtx {
     pub async fn open_record(
         &self,
         verified: VerifiedKey,
+        welcome: Option<&str>,
         progress: impl Fn(Progress) + 'static,
     ) -> Result<(), String> {
         let Some(root) = self.record_root.get_untracked() else {
@@ -121,6 +122,9 @@ impl ShellCtx {
         );
         set("onLock", on_lock.as_ref());
         set("onProgress", on_progress.as_ref());
+        if let Some(w) = welcome {
+            set("welcome", &JsValue::from_str(w));
+        }
         drop(verified);
         CALLBACKS.with(|c| {
             let mut c = c.borrow_mut();
@@ -226,14 +230,15 @@ fn boot_record_module(shell: ShellCtx) {
         let on_reason = Closure::<dyn FnMut(JsValue)>::new(move |reason: JsValue| {
             shell.lock_reason.set(reason.as_string());
         });
-        let on_notice = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |kind: JsValue, text: JsValue| {
-            let kind = match kind.as_string().as_deref() {
-                Some("error") => NoticeKind::Error,
-                Some("success") => NoticeKind::Success,
-                _ => NoticeKind::Info,
-            };
-            shell.say(kind, text.as_string().unwrap_or_default());
-        });
+        let on_notice =
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |kind: JsValue, text: JsValue| {
+                let kind = match kind.as_string().as_deref() {
+                    Some("error") => NoticeKind::Error,
+                    Some("success") => NoticeKind::Success,
+                    _ => NoticeKind::Info,
+                };
+                shell.say(kind, text.as_string().unwrap_or_default());
+            });
         let hooks = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&hooks, &"onLockReason".into(), on_reason.as_ref());
         let _ = js_sys::Reflect::set(&hooks, &"onNotice".into(), on_notice.as_ref());
@@ -290,15 +295,16 @@ fn idle_lock(shell: ShellCtx, prefs: RwSignal<Prefs>) {
 #[component]
 fn ShellNotices() -> impl IntoView {
     let shell = ShellCtx::expect();
+    // Once the vault is open, the record module shows the notices.
     view! {
-        {move || shell.notice.get().map(|n| {
+        {move || (shell.phase.get() != Phase::Unlocked).then(|| shell.notice.get()).flatten().map(|n| {
             let (class, role) = match n.kind {
                 NoticeKind::Error => ("notice error", "alert"),
                 NoticeKind::Success => ("notice success", "status"),
                 NoticeKind::Info => ("notice info", "status"),
             };
             view! {
-                <div class=class role=role id="shell-notice">
+                <div class=class role=role id="app-notice">
                     <span>{n.text}</span>
                     <button type="button" class="link-button" on:click=move |_| shell.notice.set(None)>
                         "Dismiss"

@@ -114,10 +114,19 @@ impl AppCtx {
         self.on_lock.set_value(Some(Rc::new(f)));
     }
 
+    /// Drops the session (keys and record) and marks the app locked, without telling anyone.
+    pub fn clear_session(&self) {
+        self.session.set_value(None);
+        self.notice.set(None);
+        if self.phase.get_untracked() == Phase::Unlocked {
+            self.phase.set(Phase::Locked);
+        }
+        self.revision.update(|r| *r += 1);
+    }
+
     /// Drops the keys and the decrypted record, and every view of them.
     pub fn lock(&self, reason: Option<String>) {
         if let Some(f) = self.on_lock.with_value(Clone::clone) {
-            self.session.set_value(None);
             f(reason);
             return;
         }

@@ -11,6 +11,13 @@ mod exports {
         phr_app::record_app::start(options).await
     }
 
+    /// Starts the module's runtime and handles a sign-in returning from a provider (see
+    /// `record_app::boot`).
+    #[wasm_bindgen]
+    pub fn boot(hooks: JsValue) {
+        phr_app::record_app::boot(hooks);
+    }
+
     /// Locks the open vault: the screens, the record and the keys are dropped.
     #[wasm_bindgen]
     pub fn lock_record(reason: Option<String>) {

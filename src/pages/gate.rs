@@ -128,7 +128,7 @@ fn UnlockForm(vaults: Vec<VaultSummary>) -> impl IntoView {
         spawn_local(async move {
             let verified = verify_credential(&db, &id, credential).await;
             let result = match verified {
-                Ok(v) => app.open_record(v, move |p| busy.set(Some(p))).await,
+                Ok(v) => app.open_record(v, None, move |p| busy.set(Some(p))).await,
                 Err(e) => Err(vault_error_message(&e)),
             };
             busy.set(None);
@@ -268,14 +268,10 @@ fn CreateForm(first: bool) -> impl IntoView {
     let on_confirmed = move |verified: VerifiedKey| {
         pending.set_value(None);
         spawn_local(async move {
-            match app.open_record(verified, |_| {}).await {
-                Ok(()) => {
-                    recovery_text.set(None);
-                    app.say(
-                        crate::state::NoticeKind::Success,
-                        "Your vault is ready. Only your passphrase or your recovery key can open it.",
-                    );
-                }
+            let welcome =
+                "Your vault is ready. Only your passphrase or your recovery key can open it.";
+            match app.open_record(verified, Some(welcome), |_| {}).await {
+                Ok(()) => recovery_text.set(None),
                 Err(e) => {
                     recovery_text.set(None);
                     error.set(Some(e));
@@ -525,15 +521,15 @@ fn RestoreForm() -> impl IntoView {
             };
             busy.set(Some("Restoring"));
             let restored = match c.restore_key(&db, &unlocked).await {
-                Ok(verified) => app.open_record(verified, |_| {}).await,
+                Ok(verified) => {
+                    app.open_record(verified, Some("The backup was restored."), |_| {})
+                        .await
+                }
                 Err(e) => Err(vault_error_message(&e)),
             };
             busy.set(None);
             match restored {
-                Ok(()) => app.say(
-                    crate::state::NoticeKind::Success,
-                    "The backup was restored.",
-                ),
+                Ok(()) => {}
                 Err(e) => {
                     error.set(Some(e));
                     candidate.set_value(Some(c));
