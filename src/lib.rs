@@ -12,6 +12,7 @@ pub mod prefs;
 pub mod record_util;
 pub mod route;
 pub mod session;
+pub mod share;
 pub mod shell;
 pub mod state;
 pub mod views;

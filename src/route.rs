@@ -33,6 +33,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("#/record/medications", "Record"),
     ("#/charts", "Charts"),
     ("#/import", "Import"),
+    ("#/share", "Share"),
     ("#/vault", "Vault & backups"),
     ("#/settings", "Settings"),
     ("#/privacy", "Privacy"),

@@ -59,6 +59,9 @@ fn screen(route: Route, phase: Phase) -> AnyView {
     match (route, phase) {
         (Route::Privacy, _) => pages::privacy::PrivacyPage().into_any(),
         (Route::Settings, _) => pages::settings::SettingsPage().into_any(),
+        (Route::Viewer(fragment), _) => {
+            view! { <pages::viewer::ViewerPage fragment=fragment /> }.into_any()
+        }
         (_, Phase::Starting) => view! { <p class="page" role="status">"Starting…"</p> }.into_any(),
         (_, Phase::StorageUnavailable(why)) => view! {
             <section class="page" aria-labelledby="unavailable-title">
@@ -79,9 +82,8 @@ fn screen(route: Route, phase: Phase) -> AnyView {
             view! { <pages::item::ItemPage key=key /> }.into_any()
         }
         (Route::Import, Phase::Unlocked) => pages::import::ImportPage().into_any(),
-        (Route::Tracking | Route::Share | Route::Viewer(_), Phase::Unlocked) => {
-            pages::summary::SummaryPage().into_any()
-        }
+        (Route::Share, Phase::Unlocked) => pages::share::SharePage().into_any(),
+        (Route::Tracking, Phase::Unlocked) => pages::summary::SummaryPage().into_any(),
     }
 }
 

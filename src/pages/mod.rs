@@ -8,6 +8,8 @@ pub mod item;
 pub mod privacy;
 pub mod record;
 pub mod settings;
+pub mod share;
 pub mod summary;
 pub mod timeline;
 pub mod vault_page;
+pub mod viewer;
