@@ -287,6 +287,15 @@ test('the viewer opens links made by other tools, with sources and patient-repor
   assert.ok(await doc.locator('tr', { hasText: 'Peanuts' }).locator('.badge.patient').count() === 1, 'patient-reported badge');
   assert.ok(await doc.locator('tr', { hasText: 'Asthma' }).locator('.badge.ehr', { hasText: 'Elsewhere Clinic' }).count() === 1, 'source badge');
   await v.ctx.close();
+
+  // A manifest link (no U flag): the viewer POSTs the recipient and opens the embedded file.
+  const folder = `${SHARE_HOST_URL}${randomBytes(32).toString('base64url')}`;
+  const manifest = { files: [{ contentType: 'application/fhir+json', embedded: jwe }] };
+  assert.equal((await fetch(`${folder}/manifest.json`, { method: 'PUT', body: JSON.stringify(manifest) })).status, 201);
+  const manifestLink = `${APP_URL}#shlink:/${Buffer.from(JSON.stringify({ url: `${folder}/manifest.json`, key: key.toString('base64url') })).toString('base64url')}`;
+  const m = await openViewer(manifestLink);
+  await m.page.locator('.shared-doc').getByText('Asthma').waitFor();
+  await m.ctx.close();
 });
 
 test('printable summary, downloads, and narrow screens', async () => {
@@ -328,14 +337,44 @@ test('printable summary, downloads, and narrow screens', async () => {
   await v.ctx.close();
 });
 
+test('without a share host: the patient downloads the encrypted file, hosts it, and gets the link', async () => {
+  await page.route('**/config.json', (route) => route.fulfill({ json: {} }));
+  try {
+    await page.goto(APP_URL + '#/');
+    await page.goto(APP_URL + '#/share');
+    if (await page.locator('#share-new').count()) await page.locator('#share-new').click();
+    await page.locator('#share-recipient').fill('Dr. Own Host');
+    await page.locator('#share-preview').click();
+    await page.locator('#share-create', { hasText: 'encrypted file' }).click();
+    await page.locator('#share-no-host').waitFor({ timeout: 60000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#share-download-jwe-first').click()]);
+    const jwe = readFileSync(await download.path(), 'utf8');
+    assert.equal(jwe.split('.').length, 5, 'a compact JWE');
+    const url = `${SHARE_HOST_URL}${randomBytes(32).toString('base64url')}`;
+    assert.equal((await fetch(url, { method: 'PUT', body: jwe })).status, 201);
+    await page.locator('#share-file-url').fill(url);
+    await page.locator('#share-make-link').click();
+    const link = await page.locator('#share-link').inputValue();
+    assert.equal(await decodeQr(page.locator('#share-qr')), link);
+    const resolved = await new SHLViewer({ shlinkURI: link }).resolveSHL({ recipient: 'Dr. Own Host' });
+    assert.equal(resolved.fhirResources[0].type, 'document');
+    const entry = page.locator('.share-entry', { hasText: 'Dr. Own Host' });
+    await entry.locator('details.share-again').waitFor();
+    await entry.getByRole('button', { name: 'I deleted the file: mark it revoked' }).click();
+    await page.locator('.share-entry[data-status="revoked"]', { hasText: 'Dr. Own Host' }).waitFor();
+  } finally {
+    await page.unroute('**/config.json');
+  }
+});
+
 test('the consent, the share log and label changes survive lock and unlock', async () => {
   await lock(page);
   await unlock(page, PASSPHRASE);
   await waitUnlocked(page);
   await page.goto(APP_URL + '#/share');
   await page.locator('.share-entry').first().waitFor();
-  assert.equal(await page.locator('.share-entry').count(), 3);
-  assert.equal(await page.locator('.share-entry[data-status="revoked"]').count(), 1);
+  assert.equal(await page.locator('.share-entry').count(), 4);
+  assert.equal(await page.locator('.share-entry[data-status="revoked"]').count(), 2);
   const sud = page.locator('.share-entry', { has: page.locator('.share-categories', { hasText: 'Substance use' }) });
   assert.match(await sud.locator('.share-consent').textContent(), /recorded .*ended/);
   assert.match(await sud.textContent(), /Coordinating my care/);

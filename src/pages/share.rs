@@ -282,19 +282,17 @@ fn Composer(
         spawn_local(async move {
             next_paint().await;
             let now = now_rfc3339();
-            let built = {
-                let record = session.record();
-                build::build(
-                    &catalog,
-                    &record,
-                    &p.selection,
-                    &p.seed,
-                    &p.terms,
-                    host.as_deref(),
-                    &now,
-                    now_secs(),
-                )
-            };
+            let built = build::build(
+                &catalog,
+                &session,
+                &p.selection,
+                &p.seed,
+                &p.terms,
+                host.as_deref(),
+                &now,
+                now_secs(),
+            )
+            .await;
             let built = match built {
                 Ok(b) => b,
                 Err(e) => {
@@ -1096,9 +1094,16 @@ fn ResultPanel(result: RwSignal<Option<ShareResult>>) -> impl IntoView {
     );
     let doc = r.doc.clone();
     let has_host = r.built.url.is_some();
+    // The composer is gone: move focus to the result so keyboard and screen reader users land on it.
+    let heading = NodeRef::<leptos::html::H2>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
     view! {
         <section class="card share-result" id="share-result" aria-labelledby="share-result-title">
-            <h2 id="share-result-title">
+            <h2 id="share-result-title" tabindex="-1" node_ref=heading>
                 {move || if revoked.get() { "This share is revoked" } else { "Your share is ready" }}
             </h2>
             <p id="share-result-summary">{summary_line}</p>
@@ -1284,9 +1289,9 @@ fn LogEntry(
             });
         }
     };
-    let sections = detail
-        .sections
-        .iter()
+    let sections = Section::ALL
+        .into_iter()
+        .filter(|s| detail.sections.contains(s))
         .map(|s| s.title())
         .collect::<Vec<_>>()
         .join(", ");

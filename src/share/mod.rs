@@ -3,6 +3,7 @@
 //! pieces the share screen, the viewer and the item page render. See docs/sharing.md.
 
 pub mod build;
+pub mod crypto;
 pub mod document;
 pub mod labels_view;
 pub mod log;
