@@ -101,6 +101,7 @@ async function composeAndShare({ includeSud = false } = {}) {
     assert.match(await panel.locator('#consent-revoke').textContent(), /You may revoke this consent at any time/);
     await panel.locator('#consent-part2').waitFor();
     assert.ok(await page.locator('#consent-confirm').isDisabled(), 'no consent without the tick');
+    assert.deepEqual(await axe(page), []);
     await page.locator('#consent-agree').check();
     await page.locator('#consent-confirm').click();
     await page.locator('.sensitive-list .included[data-category="substance-use"]').waitFor();

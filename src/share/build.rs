@@ -1,6 +1,7 @@
-//! Making a share: segmentation → IPS → JWE → link → QR (pure crates, one synchronous step,
-//! timed as `performance.measure("share-build")`), then recording it in the vault (Consent and
-//! share log) and, on the share host, publishing and revoking.
+//! Making a share: segmentation → IPS → JWE → link → QR (the pure crates, with the bulk
+//! compression and encryption done natively by the browser; timed as
+//! `performance.measure("share-build")` and its parts), then recording it in the vault (Consent
+//! and share log) and, on the share host, publishing and revoking.
 
 use phr_consent::{build_consent, Category, DisclosureChoice, Purpose};
 use phr_record::Record;
