@@ -42,7 +42,13 @@ pub fn App() -> impl IntoView {
             <Header route=route />
             <main id="main" tabindex="-1">
                 <Notices />
-                {move || screen(route.get(), app.phase.get())}
+                {move || match route.get() {
+                    // The viewer needs no vault: locking or unlocking must not reset it.
+                    Route::Viewer(fragment) => {
+                        view! { <pages::viewer::ViewerPage fragment=fragment /> }.into_any()
+                    }
+                    r => (move || screen(r.clone(), app.phase.get())).into_any(),
+                }}
             </main>
             <footer class="app-footer">
                 <p>
