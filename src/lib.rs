@@ -15,6 +15,7 @@ pub mod record_app;
 pub mod record_util;
 pub mod route;
 pub mod session;
+pub mod share;
 pub mod shell;
 pub mod state;
 pub mod tracking;

@@ -43,6 +43,25 @@ struct Hooks {
 thread_local! {
     static RUNTIME: RefCell<Option<Rc<Runtime>>> = const { RefCell::new(None) };
     static MOUNTED: RefCell<Option<UnmountHandle<AnyViewState>>> = const { RefCell::new(None) };
+    static VIEWER: RefCell<Option<UnmountHandle<AnyViewState>>> = const { RefCell::new(None) };
+}
+
+/// Shows a SMART Health Link (the `#shlink:/...` fragment) in `root`. Needs no vault, and is
+/// independent of locking and unlocking.
+pub fn show_viewer(root: web_sys::HtmlElement, fragment: String) {
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    hide_viewer();
+    root.set_inner_text("");
+    let handle = leptos::mount::mount_to(root, move || {
+        view! { <pages::viewer::ViewerPage fragment=fragment.clone() /> }.into_any()
+    });
+    VIEWER.with(|v| *v.borrow_mut() = Some(handle));
+}
+
+/// Removes the viewer (the patient navigated away from the link).
+pub fn hide_viewer() {
+    let viewer = VIEWER.with(|v| v.borrow_mut().take());
+    drop(viewer);
 }
 
 fn get(options: &JsValue, key: &str) -> JsValue {
@@ -257,7 +276,8 @@ fn screen(route: Route, phase: Phase) -> AnyView {
         Route::Import => pages::import::ImportPage().into_any(),
         Route::Vault => pages::vault_page::VaultPage().into_any(),
         Route::Tracking => pages::tracking::TrackingPage().into_any(),
-        Route::Share | Route::Viewer(_) | Route::Privacy | Route::Settings => ().into_any(),
+        Route::Share => pages::share::SharePage().into_any(),
+        Route::Viewer(_) | Route::Privacy | Route::Settings => ().into_any(),
     }
 }
 

@@ -34,6 +34,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("#/charts", "Charts"),
     ("#/tracking", "My tracking"),
     ("#/import", "Import"),
+    ("#/share", "Share"),
     ("#/vault", "Vault & backups"),
     ("#/settings", "Settings"),
     ("#/privacy", "Privacy"),

@@ -27,6 +27,7 @@ pub struct ShellCtx {
     pub lock_reason: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<Notice>>,
     record_root: NodeRef<leptos::html::Div>,
+    viewer_root: NodeRef<leptos::html::Div>,
     last_activity: StoredValue<f64, LocalStorage>,
 }
 
@@ -46,6 +47,7 @@ impl ShellCtx {
             lock_reason: RwSignal::new(None),
             notice: RwSignal::new(None),
             record_root: NodeRef::new(),
+            viewer_root: NodeRef::new(),
             last_activity: StoredValue::new_local(now_ms()),
         }
     }
@@ -199,8 +201,43 @@ pub fn App() -> impl IntoView {
 
     let record_visible = move || {
         shell.phase.get() == Phase::Unlocked
-            && !matches!(route.get(), Route::Privacy | Route::Settings)
+            && !matches!(
+                route.get(),
+                Route::Privacy | Route::Settings | Route::Viewer(_)
+            )
     };
+    let viewing = move || matches!(route.get(), Route::Viewer(_));
+    // A SMART Health Link opens in the viewer (record module), whether or not a vault is open.
+    Effect::new(move |was_viewing: Option<bool>| {
+        let r = route.get();
+        let now_viewing = matches!(r, Route::Viewer(_));
+        if let Route::Viewer(fragment) = r {
+            spawn_local(async move {
+                let (Ok(module), Some(root)) = (
+                    modules::record_module().await,
+                    shell.viewer_root.get_untracked(),
+                ) else {
+                    shell.say(
+                        NoticeKind::Error,
+                        "The viewer could not be loaded. Check your connection and reload the page.",
+                    );
+                    return;
+                };
+                let _ = modules::call(
+                    &module,
+                    "show_viewer",
+                    &[root.into(), JsValue::from_str(&fragment)],
+                );
+            });
+        } else if was_viewing == Some(true) {
+            spawn_local(async move {
+                if let Ok(module) = modules::record_module().await {
+                    let _ = modules::call(&module, "hide_viewer", &[]);
+                }
+            });
+        }
+        now_viewing
+    });
     view! {
         <div class=move || prefs.get().classes()>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -209,6 +246,7 @@ pub fn App() -> impl IntoView {
                 <ShellNotices />
                 {move || screen(route.get(), shell.phase.get())}
                 <div id="record-root" node_ref=shell.record_root class:hidden=move || !record_visible()></div>
+                <div id="viewer-root" node_ref=shell.viewer_root class:hidden=move || !viewing()></div>
             </main>
             <footer class="app-footer">
                 <p>
@@ -262,6 +300,7 @@ fn screen(route: Route, phase: Phase) -> AnyView {
             </section>
         }
         .into_any(),
+        (Route::Viewer(_), _) => ().into_any(),
         (_, Phase::Locked) => pages::gate::Gate().into_any(),
         (_, Phase::Unlocked) => ().into_any(),
     }

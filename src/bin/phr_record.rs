@@ -18,6 +18,18 @@ mod exports {
         phr_app::record_app::boot(hooks);
     }
 
+    /// Shows a SMART Health Link (no vault needed).
+    #[wasm_bindgen]
+    pub fn show_viewer(root: web_sys::HtmlElement, fragment: String) {
+        phr_app::record_app::show_viewer(root, fragment);
+    }
+
+    /// Removes the SMART Health Link viewer.
+    #[wasm_bindgen]
+    pub fn hide_viewer() {
+        phr_app::record_app::hide_viewer();
+    }
+
     /// Locks the open vault: the screens, the record and the keys are dropped.
     #[wasm_bindgen]
     pub fn lock_record(reason: Option<String>) {

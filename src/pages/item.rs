@@ -66,6 +66,7 @@ pub fn ItemPage(key: String) -> impl IntoView {
                         </p>
                     })}
                     <ul class="rows"><RowView row=row.clone() /></ul>
+                    <crate::share::labels_view::SensitivityLabels keys=copies.clone() />
                     {copies.into_iter().map(|k| view! { <Copy key=k /> }).collect_view()}
                 }.into_any(),
             }}

@@ -123,6 +123,37 @@ fn observations_medications_documents_procedures_encounters() {
     assert!(categories_of(&flu).is_empty());
 }
 
+/// Shapes the Synthea substance-use modules emit (seen in the demo EHR's data): screening
+/// procedures, the AUDIT-C total score, and visits and therapy whose reason is only a text.
+#[test]
+fn synthea_substance_use_shapes() {
+    use Category::*;
+    for (ty, element, system, code) in [
+        ("Procedure", "code", SNOMED, "428211000124100"),
+        ("Procedure", "code", SNOMED, "713106006"),
+        ("Procedure", "code", SNOMED, "763302001"),
+        ("Observation", "code", LOINC, "75626-2"),
+    ] {
+        let r = res(&format!(
+            r#"{{"resourceType":"{ty}","{element}":{{"coding":[{{"system":"{system}","code":"{code}"}}]}}}}"#
+        ));
+        assert_eq!(categories_of(&r), vec![SubstanceUse], "{ty} {code}");
+    }
+    let rehab = res(&format!(
+        r#"{{"resourceType":"Procedure","code":{{"coding":[{{"system":"{SNOMED}","code":"52052004","display":"Rehabilitation therapy (regime/therapy)"}}]}},"reasonCode":[{{"text":"opioid_drug_addiction"}}]}}"#
+    ));
+    assert_eq!(categories_of(&rehab), vec![SubstanceUse]);
+    let visit = res(
+        r#"{"resourceType":"Encounter","type":[{"text":"Encounter for problem (procedure)"}],"reasonCode":[{"text":"opioid_drug_addiction"}]}"#,
+    );
+    assert_eq!(categories_of(&visit), vec![SubstanceUse]);
+    // A rehabilitation therapy for something else stays unlabelled.
+    let physio = res(&format!(
+        r#"{{"resourceType":"Procedure","code":{{"coding":[{{"system":"{SNOMED}","code":"52052004","display":"Rehabilitation therapy (regime/therapy)"}}]}},"reasonCode":[{{"text":"sprain_of_ankle"}}]}}"#
+    ));
+    assert!(categories_of(&physio).is_empty());
+}
+
 #[test]
 fn ehr_labels_are_honoured() {
     use Category::*;
@@ -318,7 +349,7 @@ fn reasons_name_the_value_set_and_code() {
     let l = label_record(&[subject("c", &c)], &[]);
     let reasons = l.get("c").unwrap().reasons(Category::SubstanceUse);
     assert!(
-        reasons.contains(&"SNOMED 6525002 in value set Substance use v1".to_string()),
+        reasons.contains(&"SNOMED 6525002 in value set Substance use v2".to_string()),
         "{reasons:?}"
     );
 }

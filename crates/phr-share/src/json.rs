@@ -4,7 +4,7 @@
 //! lab value with the digits the lab reported, so copies are edited as [`Node`]s: numbers keep
 //! their original text and objects keep their key order.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -22,36 +22,16 @@ pub enum Node {
 }
 
 impl Node {
-    /// Parses JSON text.
+    /// Parses JSON text. `serde_json` checks that it is JSON (its errors say where it is not);
+    /// the tree is then built in one pass over the text.
     pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
-        let raw: &RawValue = serde_json::from_str(text)?;
-        Node::from_raw(raw)
-    }
-
-    fn from_raw(raw: &RawValue) -> Result<Node, serde_json::Error> {
-        let t = raw.get().trim_start();
-        match t.as_bytes().first() {
-            Some(b'{') => {
-                let pairs: Pairs = serde_json::from_str(t)?;
-                let mut out = Vec::with_capacity(pairs.0.len());
-                for (k, v) in pairs.0 {
-                    out.push((k, Node::from_raw(&v)?));
-                }
-                Ok(Node::Object(out))
-            }
-            Some(b'[') => {
-                let items: Vec<Box<RawValue>> = serde_json::from_str(t)?;
-                items
-                    .iter()
-                    .map(|i| Node::from_raw(i))
-                    .collect::<Result<_, _>>()
-                    .map(Node::Array)
-            }
-            Some(b'"') => Ok(Node::String(serde_json::from_str(t)?)),
-            Some(b't') | Some(b'f') => Ok(Node::Bool(serde_json::from_str(t)?)),
-            Some(b'n') => Ok(Node::Null),
-            _ => Ok(Node::Number(t.trim_end().to_string())),
-        }
+        serde_json::from_str::<de::IgnoredAny>(text)?;
+        let mut p = Parser {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        p.value().map_err(de::Error::custom)
     }
 
     /// Compact JSON text.
@@ -113,25 +93,131 @@ impl Node {
     }
 }
 
-struct Pairs(Vec<(String, Box<RawValue>)>);
+/// A one-pass reader of text already known to be JSON. Numbers are kept as written.
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
 
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Pairs, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = m.next_entry::<String, Box<RawValue>>()? {
-                    out.push((k, v));
+const NOT_JSON: &str = "not JSON";
+
+impl Parser<'_> {
+    fn skip_ws(&mut self) {
+        while matches!(self.bytes.get(self.at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), &'static str> {
+        if self.peek() == Some(b) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(NOT_JSON)
+        }
+    }
+
+    fn value(&mut self) -> Result<Node, &'static str> {
+        match self.peek().ok_or(NOT_JSON)? {
+            b'{' => {
+                self.at += 1;
+                let mut pairs = Vec::new();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    return Ok(Node::Object(pairs));
                 }
-                Ok(Pairs(out))
+                loop {
+                    let key = self.string()?;
+                    self.expect(b':')?;
+                    pairs.push((key, self.value()?));
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(b'}') => {
+                            self.at += 1;
+                            return Ok(Node::Object(pairs));
+                        }
+                        _ => return Err(NOT_JSON),
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Ok(Node::Array(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(b']') => {
+                            self.at += 1;
+                            return Ok(Node::Array(items));
+                        }
+                        _ => return Err(NOT_JSON),
+                    }
+                }
+            }
+            b'"' => self.string().map(Node::String),
+            b't' => self.literal("true", Node::Bool(true)),
+            b'f' => self.literal("false", Node::Bool(false)),
+            b'n' => self.literal("null", Node::Null),
+            _ => {
+                let start = self.at;
+                while matches!(
+                    self.bytes.get(self.at),
+                    Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                ) {
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return Err(NOT_JSON);
+                }
+                Ok(Node::Number(self.text[start..self.at].to_string()))
             }
         }
-        d.deserialize_map(V)
+    }
+
+    fn literal(&mut self, word: &str, node: Node) -> Result<Node, &'static str> {
+        if self.text[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(node)
+        } else {
+            Err(NOT_JSON)
+        }
+    }
+
+    fn string(&mut self) -> Result<String, &'static str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            match self.bytes.get(self.at) {
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    self.at += 2;
+                }
+                Some(_) => self.at += 1,
+                None => return Err(NOT_JSON),
+            }
+        }
+        let end = self.at;
+        self.at += 1;
+        // The quote and the backslash are ASCII, so both ends are character boundaries.
+        let inner = self.text.get(start..end).ok_or(NOT_JSON)?;
+        if escaped {
+            serde_json::from_str(&self.text[start - 1..=end]).map_err(|_| NOT_JSON)
+        } else {
+            Ok(inner.to_string())
+        }
     }
 }
 
@@ -167,7 +253,7 @@ impl<'de> Deserialize<'de> for Node {
     /// Only lossless with `serde_json` (relies on `RawValue`).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
-        Node::from_raw(&raw).map_err(de::Error::custom)
+        Node::parse(raw.get()).map_err(de::Error::custom)
     }
 }
 
@@ -191,8 +277,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_any_json_like_serde_json() {
+        let text = " {\"s\" : \"caf\\u00e9 \\\"q\\\" \\\\ \\n é 漢\", \"n\":[ -0.0 , 12E-3,1.500 ],\n \"e\":[],\"o\":{ \"k\" : { } },\"b\":false,\"dup\":1,\"dup\":2 } ";
+        let n = Node::parse(text).unwrap();
+        assert_eq!(
+            n.get("s").and_then(Node::as_str),
+            Some("café \"q\" \\ \n é 漢")
+        );
+        assert_eq!(
+            n.to_json(),
+            r#"{"s":"café \"q\" \\ \n é 漢","n":[-0.0,12E-3,1.500],"e":[],"o":{"k":{}},"b":false,"dup":1,"dup":2}"#
+        );
+        let reparsed: serde_json::Value = serde_json::from_str(&n.to_json()).unwrap();
+        let original: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(reparsed, original);
+        assert_eq!(Node::parse("\"x\"").unwrap(), Node::str("x"));
+        assert_eq!(Node::parse(" 7 ").unwrap(), Node::Number("7".into()));
+        let via_serde: Node = serde_json::from_str(r#"{"a":[1.10]}"#).unwrap();
+        assert_eq!(via_serde.to_json(), r#"{"a":[1.10]}"#);
+    }
+
+    #[test]
     fn rejects_bad_json() {
         assert!(Node::parse("{").is_err());
         assert!(Node::parse("{\"a\":01}").is_err());
+        assert!(Node::parse("[1,]").is_err());
+        assert!(Node::parse("{} x").is_err());
     }
 }

@@ -54,6 +54,41 @@ struct Header {
     crit: Option<serde_json::Value>,
 }
 
+/// The protected header [`encrypt`] writes, base64url-encoded (it is also the AES-GCM AAD):
+/// `{"alg":"dir","enc":"A256GCM","cty":…}` plus `"zip":"DEF"` when `compress`.
+pub fn protected_header(content_type: &str, compress: bool) -> String {
+    // Written by hand for a stable, conventional key order.
+    let cty = serde_json::Value::String(content_type.to_string());
+    let header_json = if compress {
+        format!("{{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"cty\":{cty},\"zip\":\"DEF\"}}")
+    } else {
+        format!("{{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"cty\":{cty}}}")
+    };
+    URL_SAFE_NO_PAD.encode(header_json.as_bytes())
+}
+
+/// Raw DEFLATE (RFC 1951), as `zip: DEF` requires: what [`encrypt`] compresses with.
+pub fn deflate(plaintext: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(plaintext, 9)
+}
+
+/// Assembles a compact JWE from its parts, for callers that compress and encrypt with another
+/// implementation (a browser's native DEFLATE and AES-GCM): `protected` from
+/// [`protected_header`], the 12-byte IV, and the AES-256-GCM output over the (compressed) body
+/// with `protected` as AAD: ciphertext followed by the 16-byte tag.
+pub fn compact(protected: &str, iv: &[u8; 12], sealed: &[u8]) -> Result<String, JweError> {
+    if sealed.len() < 16 {
+        return Err(JweError::Malformed);
+    }
+    let (ct, tag) = sealed.split_at(sealed.len() - 16);
+    Ok(format!(
+        "{protected}..{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(iv),
+        URL_SAFE_NO_PAD.encode(ct),
+        URL_SAFE_NO_PAD.encode(tag)
+    ))
+}
+
 /// Encrypts `plaintext` as a compact JWE with `alg: dir`, `enc: A256GCM`, `cty`, and (when
 /// `compress`) `zip: DEF`. `key`: 32 random bytes (the SHL key); `iv`: 12 fresh random bytes.
 pub fn encrypt(
@@ -63,21 +98,9 @@ pub fn encrypt(
     content_type: &str,
     compress: bool,
 ) -> Result<String, JweError> {
-    // Written by hand for a stable, conventional key order.
-    let header_json = if compress {
-        format!(
-            "{{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"cty\":{},\"zip\":\"DEF\"}}",
-            serde_json::Value::String(content_type.to_string())
-        )
-    } else {
-        format!(
-            "{{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"cty\":{}}}",
-            serde_json::Value::String(content_type.to_string())
-        )
-    };
-    let protected = URL_SAFE_NO_PAD.encode(header_json.as_bytes());
+    let protected = protected_header(content_type, compress);
     let body: Vec<u8> = if compress {
-        miniz_oxide::deflate::compress_to_vec(plaintext, 9)
+        deflate(plaintext)
     } else {
         plaintext.to_vec()
     };
@@ -91,13 +114,7 @@ pub fn encrypt(
             },
         )
         .map_err(|_| JweError::TooLarge)?;
-    let (ct, tag) = sealed.split_at(sealed.len() - 16);
-    Ok(format!(
-        "{protected}..{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(iv),
-        URL_SAFE_NO_PAD.encode(ct),
-        URL_SAFE_NO_PAD.encode(tag)
-    ))
+    compact(&protected, &iv, &sealed)
 }
 
 /// Decrypts a compact JWE made with `alg: dir` and `enc: A256GCM` (with or without `zip: DEF`).
@@ -180,4 +197,41 @@ pub fn header_json(jwe: &str) -> Result<serde_json::Value, JweError> {
         .decode(protected)
         .map_err(|_| JweError::BadHeader)?;
     serde_json::from_slice(&bytes).map_err(|_| JweError::BadHeader)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_assemble_to_what_encrypt_makes() {
+        let key = [9u8; 32];
+        let iv = [3u8; 12];
+        let text = br#"{"resourceType":"Bundle","type":"document"}"#;
+        for compress in [true, false] {
+            let protected = protected_header(FHIR_JSON, compress);
+            let body = if compress {
+                deflate(text)
+            } else {
+                text.to_vec()
+            };
+            let sealed = Aes256Gcm::new((&key).into())
+                .encrypt(
+                    &Nonce::from(iv),
+                    Payload {
+                        msg: &body,
+                        aad: protected.as_bytes(),
+                    },
+                )
+                .unwrap();
+            let jwe = compact(&protected, &iv, &sealed).unwrap();
+            assert_eq!(jwe, encrypt(text, &key, iv, FHIR_JSON, compress).unwrap());
+            let opened = decrypt(&jwe, &key).unwrap();
+            assert_eq!(opened.plaintext, text);
+            assert_eq!(opened.content_type.as_deref(), Some(FHIR_JSON));
+        }
+        let header = header_json(&encrypt(text, &key, iv, FHIR_JSON, true).unwrap()).unwrap();
+        assert_eq!(header["zip"], "DEF");
+        assert_eq!(compact("x", &iv, &[0; 15]), Err(JweError::Malformed));
+    }
 }

@@ -49,11 +49,15 @@ impl QrMatrix {
         (self.width - 17) / 4
     }
 
-    /// A standalone SVG: white background with a quiet zone, `role="img"` and an accessible
-    /// name (`aria-label` and `<title>`). `size_px` is the rendered width and height.
-    pub fn svg(&self, accessible_label: &str, size_px: u32) -> String {
-        let n = self.width + 2 * QUIET_ZONE;
-        let label = escape(accessible_label);
+    /// Modules per side of the whole symbol, quiet zone included (the SVG `viewBox` size).
+    pub fn size_with_quiet_zone(&self) -> usize {
+        self.width + 2 * QUIET_ZONE
+    }
+
+    /// The dark modules as SVG path data in quiet-zone coordinates (one unit per module; runs of
+    /// dark modules in a row merged into one rectangle). For rendering the code with DOM
+    /// elements (`<path d=…>`) instead of markup.
+    pub fn path_data(&self) -> String {
         let mut path = String::new();
         for y in 0..self.width {
             let mut x = 0;
@@ -75,6 +79,15 @@ impl QrMatrix {
                 }
             }
         }
+        path
+    }
+
+    /// A standalone SVG: white background with a quiet zone, `role="img"` and an accessible
+    /// name (`aria-label` and `<title>`). `size_px` is the rendered width and height.
+    pub fn svg(&self, accessible_label: &str, size_px: u32) -> String {
+        let n = self.size_with_quiet_zone();
+        let label = escape(accessible_label);
+        let path = self.path_data();
         format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {n} {n}\" width=\"{size_px}\" height=\"{size_px}\" role=\"img\" aria-label=\"{label}\" shape-rendering=\"crispEdges\"><title>{label}</title><rect width=\"{n}\" height=\"{n}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>"
         )
@@ -98,7 +111,12 @@ mod tests {
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("aria-label=\"QR code &lt;for&gt; the link\""));
         let n = m.width + 8;
+        assert_eq!(m.size_with_quiet_zone(), n);
         assert!(svg.contains(&format!("viewBox=\"0 0 {n} {n}\"")));
+        // The path data starts at the quiet zone and is what the SVG carries.
+        let d = m.path_data();
+        assert!(d.starts_with("M4 4h7v1h-7z"), "{}", &d[..20]);
+        assert!(svg.contains(&format!("d=\"{d}\"")));
         assert!(QrMatrix::encode(&"x".repeat(5000)).is_err());
     }
 }
