@@ -13,7 +13,7 @@ import { SHLViewer } from 'kill-the-clipboard';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { launch, openPage, consoleErrors, axe, screenshot, hasHorizontalScroll, appReady, APP_URL } from './lib/harness.mjs';
-import { createVault, freshApp, lock, unlock, waitUnlocked, PASSPHRASE } from './lib/vault.mjs';
+import { createVault, freshApp, lock, unlock, waitUnlocked, PASSPHRASE, openItem } from './lib/vault.mjs';
 import { patientFiles, SHARE_HOST_URL } from './lib/ehr.mjs';
 
 const require = createRequire(import.meta.url);
@@ -147,8 +147,7 @@ test('labels: the patient sees why an item is sensitive, and adds or removes a l
   await sud.waitFor();
   assert.match(await sud.textContent(), /SNOMED 6525002 in value set Substance use/);
 
-  await page.goto(APP_URL + '#/record/problems');
-  await page.locator('.rows a', { hasText: 'Migraine' }).first().click();
+  await openItem(page, APP_URL, 'Migraine', { category: 'Problem' });
   await labels.locator('#labels-none').waitFor();
   await page.locator('#label-add').selectOption('mental-health');
   await page.locator('#label-add-button').click();
@@ -397,8 +396,7 @@ test('the consent, the share log and label changes survive lock and unlock', asy
   const sud = page.locator('.share-entry', { has: page.locator('.share-categories', { hasText: 'Substance use' }) });
   assert.match(await sud.locator('.share-consent').textContent(), /recorded .*ended/);
   assert.match(await sud.textContent(), /Coordinating my care/);
-  await page.goto(APP_URL + '#/record/problems');
-  await page.locator('.rows a', { hasText: 'Migraine' }).first().click();
+  await openItem(page, APP_URL, 'Migraine', { category: 'Problem' });
   await page.locator('#sensitivity-labels .labels-removed').getByText('Mental health').waitFor();
   // Nothing about the shares is kept outside the vault.
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));

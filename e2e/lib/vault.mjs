@@ -48,3 +48,16 @@ export async function freshApp(browser, openPage, url, opts) {
   await appReady(o.page);
   return o;
 }
+
+/**
+ * Opens an item of the record by searching for it in the timeline (long lists are virtualised:
+ * only rows near the viewport are in the page). `category` narrows the search (e.g. 'Problem').
+ */
+export async function openItem(page, appUrl, text, { category } = {}) {
+  await page.goto(appUrl + '#/timeline');
+  await page.locator('#timeline-count').waitFor();
+  if (category) await page.locator('#timeline-category').selectOption({ label: category });
+  await page.locator('#timeline-search').fill(text);
+  await page.locator('#timeline-list .rows a', { hasText: text }).first().click();
+  await page.locator('#item-title').waitFor();
+}
