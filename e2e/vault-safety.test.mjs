@@ -98,7 +98,9 @@ test('canary scan: no plaintext health data or secret in any browser storage or 
 
 test('crash during a large save: reopening gives the complete old or new state, never a mix', async () => {
   const file = path.join(tmp, 'large.json');
-  const N = 6000;
+  // Below the import's part size (5,000), so the whole file is one save; a larger file is saved in
+  // parts, each atomic, and importing it again adds the rest.
+  const N = 4500;
   writeFileSync(file, syntheticBundle(N, { seed: 11 }));
   for (const delay of [0, 30, 120, 400]) {
     const { ctx, page } = await freshApp(browser, openPage, APP_URL);
@@ -106,7 +108,7 @@ test('crash during a large save: reopening gives the complete old or new state, 
     await importFile(page, FIXTURE, '19 new');
     await page.goto(APP_URL + '#/import');
     await page.locator('#fhir-file').setInputFiles(file);
-    await page.getByText('Saving to your vault').waitFor({ timeout: 120000 });
+    await page.getByText('Adding the records to your vault').waitFor({ timeout: 120000 });
     if (delay) await page.waitForTimeout(delay);
     await page.close({ runBeforeUnload: false });
     const again = await ctx.newPage();
@@ -124,6 +126,7 @@ test('crash during a large save: reopening gives the complete old or new state, 
 
 test('a full disk: the save fails with how much space is needed, and the stored vault is intact', async () => {
   const disk = await smallDiskContext(48);
+  try {
   const { page } = await openPage(browser, { context: disk.ctx });
   await page.goto(APP_URL);
   await appReady(page);
@@ -137,12 +140,19 @@ test('a full disk: the save fails with how much space is needed, and the stored 
   await alert.waitFor({ timeout: 180000 });
   assert.match(await alert.textContent(), /About [\d.]+ (kB|MB) more space is needed/);
   assert.match(await alert.textContent(), /saved before is intact/);
+  // A large file is saved in parts of 5,000: the parts saved before the disk filled are kept,
+  // the failed part is not half-written, and the patient is told how many records made it.
+  const kept = Number(/(\d+) of the file's 80000 records were saved/.exec(await alert.textContent())?.[1] ?? 0);
+  assert.equal(kept % 5000, 0, `whole parts only: ${kept}`);
+  assert.ok(kept < 80000);
   await lock(page);
   await unlock(page, PASSPHRASE);
   await waitUnlocked(page);
   await page.goto(APP_URL + '#/vault');
-  assert.equal(await page.locator('#vault-info-count').textContent(), '19', 'the previous state is intact');
-  await disk.close();
+  assert.equal(await page.locator('#vault-info-count').textContent(), String(19 + kept), 'exactly what was saved, nothing lost');
+  } finally {
+    await disk.close();
+  }
 });
 
 test('storage unavailable (e.g. a private window): a clear message, nothing else', async () => {

@@ -35,7 +35,7 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
   const ctx = context || await browser.newContext({ viewport });
   const page = await ctx.newPage();
   const log = { console: [], errors: [], csp: [], failedResponses: [] };
-  page.on('console', (m) => log.console.push({ type: m.type(), text: m.text() }));
+  page.on('console', (m) => log.console.push({ type: m.type(), text: m.text(), url: m.location()?.url || page.url() }));
   page.on('pageerror', (e) => log.errors.push(String(e)));
   page.on('response', (r) => { if (r.status() >= 400) log.failedResponses.push(`${r.status()} ${r.url()}`); });
   // Runs before any page script (and is not subject to the page's CSP).
@@ -59,9 +59,11 @@ export async function appReady(page) {
   }
 }
 
-/** Console messages of type error, and page errors. */
+/** The app's console errors and page errors (messages logged by other origins' pages, such as an
+ * EHR's sign-in page during a SMART redirect, are not the app's). */
 export function consoleErrors(log) {
-  return [...log.console.filter((m) => m.type === 'error').map((m) => m.text), ...log.errors];
+  const ours = (url) => !url || [APP_URL, APP_SUBPATH_URL].some((a) => url.startsWith(new URL(a).origin));
+  return [...log.console.filter((m) => m.type === 'error' && ours(m.url)).map((m) => m.text), ...log.errors];
 }
 
 /** Runs axe-core on the page and returns the serious and critical violations. */

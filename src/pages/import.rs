@@ -690,7 +690,16 @@ pub fn FileImport() -> impl IntoView {
                 let result = session.save().await;
                 save_ms += perf_now() - save_started;
                 if let Err(e) = result {
-                    saved = Err(vault_error_message(&e));
+                    let kept = done - n;
+                    saved = Err(if kept == 0 {
+                        vault_error_message(&e)
+                    } else {
+                        format!(
+                            "{} {kept} of the file's {total} records were saved before this; \
+                             import the file again later to add the rest (nothing is added twice).",
+                            vault_error_message(&e)
+                        )
+                    });
                     break;
                 }
             }
