@@ -101,9 +101,11 @@ pub fn boot(hooks: JsValue) {
         });
         let import = crate::import::boot(app);
         // While the vault is locked, what the record module wants to say goes to the shell.
+        // Only when the message changes: locking itself (a phase change) must not overwrite the
+        // reason the shell shows ("You locked your vault.").
         Effect::new(move |_| {
             let reason = app.lock_reason.get();
-            if app.phase.get() != Phase::Unlocked {
+            if app.phase.get_untracked() != Phase::Unlocked {
                 if let Some(f) = runtime().and_then(|r| r.hooks.borrow().on_lock_reason.clone()) {
                     let _ = f.call1(
                         &JsValue::NULL,
