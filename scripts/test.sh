@@ -77,5 +77,6 @@ fi
 
 echo
 [ ${#FAILED_TIERS[@]} -eq 0 ] || echo "failed tiers: ${FAILED_TIERS[*]} (logs in target/test-logs/)"
+echo "(all tiers in $(( $(date +%s) - T0 )) s)"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
