@@ -3,6 +3,25 @@
 use leptos::prelude::*;
 
 use crate::session::Progress;
+use crate::state::{Notice, NoticeKind};
+
+/// The app's message area (`#app-notice`): an error is an alert, anything else a status.
+#[component]
+pub fn NoticeView(notice: Notice, on_dismiss: impl Fn() + 'static) -> impl IntoView {
+    let (class, role) = match notice.kind {
+        NoticeKind::Error => ("notice error", "alert"),
+        NoticeKind::Success => ("notice success", "status"),
+        NoticeKind::Info => ("notice info", "status"),
+    };
+    view! {
+        <div class=class role=role id="app-notice">
+            <span>{notice.text}</span>
+            <button type="button" class="link-button" on:click=move |_| on_dismiss()>
+                "Dismiss"
+            </button>
+        </div>
+    }
+}
 
 /// An error message, announced to screen readers.
 #[component]

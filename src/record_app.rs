@@ -14,6 +14,7 @@ use leptos::tachys::view::any_view::AnyViewState;
 use phr_vault::{VaultId, VaultKey};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::components::NoticeView;
 use crate::import::ImportCtx;
 use crate::messages::vault_error_message;
 use crate::pages;
@@ -287,20 +288,6 @@ fn screen(route: Route, phase: Phase) -> AnyView {
 fn Notices() -> impl IntoView {
     let app = AppCtx::expect();
     view! {
-        {move || app.notice.get().map(|n| {
-            let (class, role) = match n.kind {
-                NoticeKind::Error => ("notice error", "alert"),
-                NoticeKind::Success => ("notice success", "status"),
-                NoticeKind::Info => ("notice info", "status"),
-            };
-            view! {
-                <div class=class role=role id="app-notice">
-                    <span>{n.text}</span>
-                    <button type="button" class="link-button" on:click=move |_| app.notice.set(None)>
-                        "Dismiss"
-                    </button>
-                </div>
-            }
-        })}
+        {move || app.notice.get().map(|n| view! { <NoticeView notice=n on_dismiss=move || app.notice.set(None) /> })}
     }
 }

@@ -198,32 +198,6 @@ pub struct SaveOutcome {
 }
 
 impl Session {
-    /// Opens a vault: credential → vault key → manifest → every segment (each may fail alone).
-    pub async fn unlock(
-        db: &Db,
-        id: &VaultId,
-        credential: Credential,
-        progress: &dyn Fn(Progress),
-    ) -> Result<Session, VaultError> {
-        progress(Progress {
-            step: "Checking your passphrase",
-            fraction: None,
-        });
-        let header_bytes = db
-            .get(&phr_vault::header_key(id))
-            .await?
-            .ok_or(VaultError::VaultNotFound)?;
-        let header = Header::parse(&header_bytes)?;
-        crate::perf::mark("phr-unlock-start");
-        let key = vault_key(&header, &credential).await?;
-        crate::perf::mark("phr-keys-ready");
-        let session = Session::open_with_key(db, header, key, progress).await?;
-        session
-            .opened_with_recovery_key
-            .set(matches!(credential, Credential::RecoveryKey(_)));
-        Ok(session)
-    }
-
     /// Opens a vault with a passphrase key derived elsewhere (tests derive it on the page).
     pub async fn unlock_with_passphrase_kek(
         db: &Db,
@@ -728,30 +702,6 @@ impl BackupCandidate {
             key: VaultKey::from_bytes(*unlocked_key(unlocked)),
             opened_with_recovery_key: false,
         })
-    }
-
-    /// Writes the backup and opens it (tests; the app hands the key to the record module).
-    pub async fn restore(
-        &self,
-        db: &Db,
-        unlocked: &phr_vault::UnlockedBackup,
-    ) -> Result<Session, VaultError> {
-        let id = unlocked.vault_id();
-        let snapshot = db.snapshot(&id).await?;
-        let target = match self.existing_generation {
-            None => phr_vault::RestoreTarget::New,
-            Some(generation) => phr_vault::RestoreTarget::Replace { generation },
-        };
-        let existing: Vec<String> = snapshot.contents().keys().cloned().collect();
-        let plan = unlocked.plan_restore(target, &existing, &mut WebEntropy)?;
-        db.execute(&plan).await?;
-        let header_bytes = db
-            .get(&phr_vault::header_key(&id))
-            .await?
-            .ok_or(VaultError::VaultNotFound)?;
-        let header = Header::parse(&header_bytes)?;
-        let key = VaultKey::from_bytes(*unlocked_key(unlocked));
-        Session::open_with_key(db, header, key, &|_| {}).await
     }
 }
 

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 
+use crate::components::NoticeView;
 use crate::pages;
 use crate::platform::idb::Db;
 use crate::platform::modules;
@@ -336,21 +337,7 @@ fn ShellNotices() -> impl IntoView {
     let shell = ShellCtx::expect();
     // Once the vault is open, the record module shows the notices.
     view! {
-        {move || (shell.phase.get() != Phase::Unlocked).then(|| shell.notice.get()).flatten().map(|n| {
-            let (class, role) = match n.kind {
-                NoticeKind::Error => ("notice error", "alert"),
-                NoticeKind::Success => ("notice success", "status"),
-                NoticeKind::Info => ("notice info", "status"),
-            };
-            view! {
-                <div class=class role=role id="app-notice">
-                    <span>{n.text}</span>
-                    <button type="button" class="link-button" on:click=move |_| shell.notice.set(None)>
-                        "Dismiss"
-                    </button>
-                </div>
-            }
-        })}
+        {move || (shell.phase.get() != Phase::Unlocked).then(|| shell.notice.get()).flatten().map(|n| view! { <NoticeView notice=n on_dismiss=move || shell.notice.set(None) /> })}
     }
 }
 

@@ -99,6 +99,21 @@ impl Db {
         })
     }
 
+    /// A transaction on the app's one object store, and the store.
+    fn store(
+        &self,
+        mode: TransactionMode,
+    ) -> Result<(::idb::Transaction, ::idb::ObjectStore), VaultError> {
+        let tx = self
+            .db
+            .transaction(&[STORE], mode)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| unavailable(e.to_string()))?;
+        Ok((tx, store))
+    }
+
     /// The value under `key`.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, VaultError> {
         Ok(self.get_many(&[key.to_owned()]).await?.pop().flatten())
@@ -106,13 +121,7 @@ impl Db {
 
     /// The values under `keys`, read in one transaction (a consistent snapshot).
     pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, VaultError> {
-        let tx = self
-            .db
-            .transaction(&[STORE], TransactionMode::ReadOnly)
-            .map_err(|e| unavailable(e.to_string()))?;
-        let store = tx
-            .object_store(STORE)
-            .map_err(|e| unavailable(e.to_string()))?;
+        let (_tx, store) = self.store(TransactionMode::ReadOnly)?;
         let mut requests = Vec::with_capacity(keys.len());
         for key in keys {
             requests.push(
@@ -131,13 +140,7 @@ impl Db {
 
     /// Every key in the store.
     pub async fn keys(&self) -> Result<Vec<String>, VaultError> {
-        let tx = self
-            .db
-            .transaction(&[STORE], TransactionMode::ReadOnly)
-            .map_err(|e| unavailable(e.to_string()))?;
-        let store = tx
-            .object_store(STORE)
-            .map_err(|e| unavailable(e.to_string()))?;
+        let (_tx, store) = self.store(TransactionMode::ReadOnly)?;
         let keys = store
             .get_all_keys(None, None)
             .map_err(|e| unavailable(e.to_string()))?
@@ -154,13 +157,7 @@ impl Db {
 
     /// Runs a write plan atomically: precondition, then every operation, in one transaction.
     pub async fn execute(&self, plan: &WritePlan) -> Result<(), VaultError> {
-        let tx = self
-            .db
-            .transaction(&[STORE], TransactionMode::ReadWrite)
-            .map_err(|e| unavailable(e.to_string()))?;
-        let store = tx
-            .object_store(STORE)
-            .map_err(|e| unavailable(e.to_string()))?;
+        let (tx, store) = self.store(TransactionMode::ReadWrite)?;
         let get = |key: String| {
             let store = store.clone();
             async move {
