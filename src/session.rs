@@ -404,6 +404,26 @@ impl Session {
         outcome
     }
 
+    /// Encrypts one segment with WebCrypto under the vault's framing; returns its name, the sealed
+    /// blob and the blob's SHA-256 (for the header). The plaintext is dropped as soon as it is sealed.
+    async fn seal(
+        &self,
+        name: &str,
+        plaintext: Vec<u8>,
+        entropy: &mut WebEntropy,
+    ) -> Result<(String, Vec<u8>, [u8; 32]), VaultError> {
+        let parts = self.vault.borrow().seal_parts(name, entropy)?;
+        let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &plaintext)
+            .await
+            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+        drop(plaintext);
+        let blob = parts.assemble(&ct);
+        let digest = webcrypto::sha256(&blob)
+            .await
+            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+        Ok((name.to_string(), blob, digest))
+    }
+
     async fn save_once(&self) -> Result<SaveOutcome, VaultError> {
         crate::perf::mark("phr-save-start");
         let plan = self.record.borrow().pending_save();
@@ -426,16 +446,7 @@ impl Session {
             })?;
             let encoded = perf_now();
             t.encode_ms += encoded - started;
-            let parts = self.vault.borrow().seal_parts(name, &mut entropy)?;
-            let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &plaintext)
-                .await
-                .map_err(|detail| VaultError::StorageUnavailable { detail })?;
-            drop(plaintext);
-            let blob = parts.assemble(&ct);
-            let digest = webcrypto::sha256(&blob)
-                .await
-                .map_err(|detail| VaultError::StorageUnavailable { detail })?;
-            sealed.push((name.clone(), blob, digest));
+            sealed.push(self.seal(name, plaintext, &mut entropy).await?);
             t.encrypt_ms += perf_now() - encoded;
         }
         // The index cache goes with the record it describes.
@@ -443,19 +454,7 @@ impl Session {
         let mut cache = INDEX_CACHE_TAG.to_vec();
         cache.extend_from_slice(&index.to_bytes());
         drop(index);
-        let parts = self
-            .vault
-            .borrow()
-            .seal_parts(INDEX_CACHE_SEGMENT, &mut entropy)?;
-        let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &cache)
-            .await
-            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
-        drop(cache);
-        let blob = parts.assemble(&ct);
-        let digest = webcrypto::sha256(&blob)
-            .await
-            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
-        sealed.push((INDEX_CACHE_SEGMENT.to_string(), blob, digest));
+        sealed.push(self.seal(INDEX_CACHE_SEGMENT, cache, &mut entropy).await?);
         self.timings.set(t);
         let deleted: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
         let save = self.vault.borrow().plan_save_sealed_with_digests(

@@ -6,11 +6,11 @@ use phr_views::charts::{self, Chart, ChartOptions};
 
 use crate::state::AppCtx;
 
-const W: f64 = 640.0;
-const H: f64 = 260.0;
-const LEFT: f64 = 56.0;
+pub(crate) const W: f64 = 640.0;
+pub(crate) const H: f64 = 260.0;
+pub(crate) const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 16.0;
+pub(crate) const TOP: f64 = 16.0;
 const BOTTOM: f64 = 40.0;
 
 #[component]
@@ -52,13 +52,140 @@ pub fn ChartsPage() -> impl IntoView {
     }
 }
 
+/// Where a chart's values land in the SVG: shared by the measurement charts and goal progress.
+#[derive(Clone, Copy)]
+pub(crate) struct Plot<'a> {
+    pub chart: &'a Chart,
+}
+
+impl Plot<'_> {
+    pub const WIDTH: f64 = W - LEFT - RIGHT;
+    pub const HEIGHT: f64 = H - TOP - BOTTOM;
+
+    /// The x position of a time value, kept inside the plot.
+    pub fn x(&self, v: f64) -> f64 {
+        LEFT + self.chart.x_axis.fraction(v).clamp(0.0, 1.0) * Self::WIDTH
+    }
+
+    /// The y position of a measured value, kept inside the plot.
+    pub fn y(&self, v: f64) -> f64 {
+        TOP + (1.0 - self.chart.y_axis.fraction(v)).clamp(0.0, 1.0) * Self::HEIGHT
+    }
+
+    /// Grid lines with value labels, time labels under the plot, and the two axes.
+    pub fn axes(self) -> impl IntoView + use<> {
+        let y_ticks = self
+            .chart
+            .y_axis
+            .ticks
+            .iter()
+            .map(|t| {
+                let ty = self.y(t.value);
+                view! {
+                    <g class="tick">
+                        <line x1=LEFT x2=LEFT + Self::WIDTH y1=ty y2=ty class="grid" />
+                        <text x=LEFT - 6.0 y=ty + 4.0 text-anchor="end">{t.label.clone()}</text>
+                    </g>
+                }
+            })
+            .collect_view();
+        let last_tick = self.chart.x_axis.ticks.len().saturating_sub(1);
+        let x_ticks = self
+            .chart
+            .x_axis
+            .ticks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                // The last label ends at the plot's edge instead of running off the chart.
+                let anchor = if i == last_tick && i > 0 { "end" } else { "middle" };
+                view! { <text class="tick" x=self.x(t.value) y=H - BOTTOM + 18.0 text-anchor=anchor>{t.label.clone()}</text> }
+            })
+            .collect_view();
+        view! {
+            {y_ticks}
+            {x_ticks}
+            <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=TOP + Self::HEIGHT />
+            <line class="axis" x1=LEFT x2=LEFT + Self::WIDTH y1=TOP + Self::HEIGHT y2=TOP + Self::HEIGHT />
+        }
+    }
+
+    /// Each line as a polyline with a dot per value; a dot's tooltip gives date, value and whether
+    /// the patient entered it.
+    pub fn series(self) -> impl IntoView + use<> {
+        let unit = &self.chart.unit_label;
+        self.chart
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(n, line)| {
+                let path = line
+                    .points
+                    .iter()
+                    .map(|p| format!("{:.1},{:.1}", self.x(p.x), self.y(p.value)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let dots = line
+                    .points
+                    .iter()
+                    .map(|p| {
+                        let label = format!(
+                            "{}: {} {}{}",
+                            p.at,
+                            p.text,
+                            unit,
+                            if p.patient_reported { " (you added)" } else { "" }
+                        );
+                        view! {
+                            <circle cx=self.x(p.x) cy=self.y(p.value) r="4" class:patient=p.patient_reported>
+                                <title>{label}</title>
+                            </circle>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <g class=format!("series s{n}")>
+                        <polyline points=path fill="none" />
+                        {dots}
+                    </g>
+                }
+            })
+            .collect_view()
+    }
+
+    /// The numbers behind the chart, in a collapsed table (newest first when `newest_first`).
+    pub fn table(self, caption: String, newest_first: bool) -> impl IntoView + use<> {
+        let mut rows: Vec<_> = self.chart.table.iter().collect();
+        if newest_first {
+            rows.reverse();
+        }
+        view! {
+            <details>
+                <summary>"Show the numbers"</summary>
+                <table class="data-table">
+                    <caption class="visually-hidden">{caption}</caption>
+                    <thead>
+                        <tr>{self.chart.table_headers.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}<th scope="col">"Source"</th></tr>
+                    </thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <th scope="row">{r.at.to_string()}</th>
+                                {r.cells.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}
+                                <td>{if r.patient_reported { "You added".to_string() } else { r.sources.join(", ") }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        }
+    }
+}
+
 /// One chart: lines, reference band, axes, an accessible description and the numbers as a table.
 #[component]
 pub fn ChartView(chart: Chart) -> impl IntoView {
-    let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
-    let x = |v: f64| LEFT + chart.x_axis.fraction(v) * plot_w;
-    let y = |v: f64| TOP + (1.0 - chart.y_axis.fraction(v)) * plot_h;
+    let plot = Plot { chart: &chart };
     let id = format!(
         "chart-{}",
         crate::route::encode(&chart.id).replace('%', "_")
@@ -90,74 +217,15 @@ pub fn ChartView(chart: Chart) -> impl IntoView {
     );
 
     let band = chart.reference_range.map(|(low, high)| {
-        let top = high.map(y).unwrap_or(TOP).clamp(TOP, TOP + plot_h);
-        let bottom = low.map(y).unwrap_or(TOP + plot_h).clamp(TOP, TOP + plot_h);
+        let (top_edge, bottom_edge) = (TOP, TOP + Plot::HEIGHT);
+        let top = high.map(|v| plot.y(v)).unwrap_or(top_edge);
+        let bottom = low.map(|v| plot.y(v)).unwrap_or(bottom_edge);
         view! {
-            <rect class="ref-band" x=LEFT y=top width=plot_w height=(bottom - top).max(0.0)>
+            <rect class="ref-band" x=LEFT y=top width=Plot::WIDTH height=(bottom - top).max(0.0)>
                 <title>"Reference range"</title>
             </rect>
         }
     });
-    let y_ticks = chart
-        .y_axis
-        .ticks
-        .iter()
-        .map(|t| {
-            let ty = y(t.value);
-            view! {
-                <g class="tick">
-                    <line x1=LEFT x2=LEFT + plot_w y1=ty y2=ty class="grid" />
-                    <text x=LEFT - 6.0 y=ty + 4.0 text-anchor="end">{t.label.clone()}</text>
-                </g>
-            }
-        })
-        .collect_view();
-    let x_ticks = chart.x_axis.ticks.iter().map(|t| {
-        let tx = x(t.value);
-        view! { <text class="tick" x=tx y=H - BOTTOM + 18.0 text-anchor="middle">{t.label.clone()}</text> }
-    }).collect_view();
-    let lines = chart
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(n, line)| {
-            let path = line
-                .points
-                .iter()
-                .map(|p| format!("{:.1},{:.1}", x(p.x), y(p.value)))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let class = format!("series s{n}");
-            let dots = line
-                .points
-                .iter()
-                .map(|p| {
-                    let label = format!(
-                        "{}: {} {}{}",
-                        p.at,
-                        p.text,
-                        chart.unit_label,
-                        if p.patient_reported {
-                            " (you added)"
-                        } else {
-                            ""
-                        }
-                    );
-                    view! {
-                        <circle cx=x(p.x) cy=y(p.value) r="4" class:patient=p.patient_reported>
-                            <title>{label}</title>
-                        </circle>
-                    }
-                })
-                .collect_view();
-            view! {
-                <g class=class>
-                    <polyline points=path fill="none" />
-                    {dots}
-                </g>
-            }
-        })
-        .collect_view();
 
     view! {
         <figure class="chart card" id=id.clone()>
@@ -168,11 +236,8 @@ pub fn ChartView(chart: Chart) -> impl IntoView {
             <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=format!("{title_id} {desc_id}") preserveAspectRatio="xMidYMid meet">
                 <desc id=desc_id.clone()>{description}</desc>
                 {band}
-                {y_ticks}
-                {x_ticks}
-                <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=TOP + plot_h />
-                <line class="axis" x1=LEFT x2=LEFT + plot_w y1=TOP + plot_h y2=TOP + plot_h />
-                {lines}
+                {plot.axes()}
+                {plot.series()}
             </svg>
             {(chart.lines.len() > 1).then(|| view! {
                 <p class="legend">
@@ -182,24 +247,7 @@ pub fn ChartView(chart: Chart) -> impl IntoView {
                 </p>
             })}
             {chart.note.clone().map(|n| view! { <p class="muted">{n}</p> })}
-            <details>
-                <summary>"Show the numbers"</summary>
-                <table class="data-table">
-                    <caption class="visually-hidden">{format!("{} values", chart.title)}</caption>
-                    <thead>
-                        <tr>{chart.table_headers.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}<th scope="col">"Source"</th></tr>
-                    </thead>
-                    <tbody>
-                        {chart.table.iter().rev().map(|r| view! {
-                            <tr>
-                                <th scope="row">{r.at.to_string()}</th>
-                                {r.cells.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}
-                                <td>{if r.patient_reported { "You added".to_string() } else { r.sources.join(", ") }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </details>
+            {plot.table(format!("{} values", chart.title), true)}
         </figure>
     }
 }

@@ -12,6 +12,7 @@ use super::measure::{record_measurement, MeasureFields, MeasureInputs};
 use super::zone::today_text;
 use super::{authoring_edit, authoring_new, focus_later, put_and_save};
 use crate::components::ErrorBox;
+use crate::pages::charts::{Plot, H, LEFT, TOP, W};
 use crate::state::{AppCtx, NoticeKind};
 use crate::views::row::RowView;
 
@@ -41,13 +42,6 @@ fn measure_kind(target: &GoalTarget) -> &'static str {
     }
 }
 
-const W: f64 = 640.0;
-const H: f64 = 260.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 16.0;
-const BOTTOM: f64 = 40.0;
-
 /// The progress chart: the measurements, the target as a line or band, the due date.
 #[component]
 fn GoalChart(
@@ -56,10 +50,9 @@ fn GoalChart(
     progress: GoalProgress,
     due: Option<String>,
 ) -> impl IntoView {
-    let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
-    let x = |v: f64| LEFT + chart.x_axis.fraction(v).clamp(0.0, 1.0) * plot_w;
-    let y = |v: f64| TOP + (1.0 - chart.y_axis.fraction(v)).clamp(0.0, 1.0) * plot_h;
+    let plot = Plot { chart: &chart };
+    let (plot_w, plot_h) = (Plot::WIDTH, Plot::HEIGHT);
+    let (x, y) = (|v: f64| plot.x(v), |v: f64| plot.y(v));
     let id = format!("goal-chart-{goal_id}");
     let title_id = format!("{id}-title");
     let desc_id = format!("{id}-desc");
@@ -160,69 +153,6 @@ fn GoalChart(
                 </g>
             }
         });
-    let y_ticks = chart
-        .y_axis
-        .ticks
-        .iter()
-        .map(|t| {
-            let ty = y(t.value);
-            view! {
-                <g class="tick">
-                    <line x1=LEFT x2=LEFT + plot_w y1=ty y2=ty class="grid" />
-                    <text x=LEFT - 6.0 y=ty + 4.0 text-anchor="end">{t.label.clone()}</text>
-                </g>
-            }
-        })
-        .collect_view();
-    let last_tick = chart.x_axis.ticks.len().saturating_sub(1);
-    let x_ticks = chart
-        .x_axis
-        .ticks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            // The last label ends at the plot's edge instead of running off the chart.
-            let anchor = if i == last_tick && i > 0 { "end" } else { "middle" };
-            view! { <text class="tick" x=x(t.value) y=H - BOTTOM + 18.0 text-anchor=anchor>{t.label.clone()}</text> }
-        })
-        .collect_view();
-    let lines = chart
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(n, line)| {
-            let path = line
-                .points
-                .iter()
-                .map(|p| format!("{:.1},{:.1}", x(p.x), y(p.value)))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let dots = line
-                .points
-                .iter()
-                .map(|p| {
-                    let label = format!(
-                        "{}: {} {}{}",
-                        p.at,
-                        p.text,
-                        unit,
-                        if p.patient_reported {
-                            " (you added)"
-                        } else {
-                            ""
-                        }
-                    );
-                    view! { <circle cx=x(p.x) cy=y(p.value) r="4" class:patient=p.patient_reported><title>{label}</title></circle> }
-                })
-                .collect_view();
-            view! {
-                <g class=format!("series s{n}")>
-                    <polyline points=path fill="none" />
-                    {dots}
-                </g>
-            }
-        })
-        .collect_view();
     view! {
         <figure class="chart goal-chart" id=id.clone()>
             <figcaption id=title_id.clone()>
@@ -232,12 +162,9 @@ fn GoalChart(
             <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=format!("{title_id} {desc_id}") preserveAspectRatio="xMidYMid meet">
                 <desc id=desc_id.clone()>{description}</desc>
                 {targets}
-                {y_ticks}
-                {x_ticks}
+                {plot.axes()}
                 {due_marker}
-                <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=TOP + plot_h />
-                <line class="axis" x1=LEFT x2=LEFT + plot_w y1=TOP + plot_h y2=TOP + plot_h />
-                {lines}
+                {plot.series()}
             </svg>
             {(chart.lines.len() > 1).then(|| view! {
                 <p class="legend">
@@ -246,24 +173,7 @@ fn GoalChart(
                 </p>
             })}
             {progress.note.clone().map(|n| view! { <p class="muted">{n}</p> })}
-            <details>
-                <summary>"Show the numbers"</summary>
-                <table class="data-table">
-                    <caption class="visually-hidden">{format!("{} values since the goal started", chart.title)}</caption>
-                    <thead>
-                        <tr>{chart.table_headers.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}<th scope="col">"Source"</th></tr>
-                    </thead>
-                    <tbody>
-                        {chart.table.iter().map(|r| view! {
-                            <tr>
-                                <th scope="row">{r.at.to_string()}</th>
-                                {r.cells.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}
-                                <td>{if r.patient_reported { "You added".to_string() } else { r.sources.join(", ") }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </details>
+            {plot.table(format!("{} values since the goal started", chart.title), false)}
         </figure>
     }
 }

@@ -1,5 +1,6 @@
 //! A FHIR R4 Consent recording one explicit disclosure choice, stored in the vault.
 
+use phr_fhir::primitives::is_date_time;
 use phr_fhir::types::systems;
 use phr_fhir::Resource;
 use serde_json::{json, Value};
@@ -73,11 +74,11 @@ pub fn build_consent(choice: &DisclosureChoice<'_>) -> Result<Resource, ConsentE
     if recipient.is_empty() {
         return Err(ConsentError::MissingRecipient);
     }
-    if !is_fhir_date_time(choice.date_time) || choice.date_time.len() < 11 {
+    if !is_date_time(choice.date_time) || choice.date_time.len() < 11 {
         return Err(ConsentError::BadDate(choice.date_time.into()));
     }
     if let Some(e) = choice.expires {
-        if !is_fhir_date_time(e) {
+        if !is_date_time(e) {
             return Err(ConsentError::BadDate(e.into()));
         }
         if e[..e.len().min(10)] < choice.date_time[..10] {
@@ -191,61 +192,6 @@ pub fn build_consent(choice: &DisclosureChoice<'_>) -> Result<Resource, ConsentE
     Resource::from_value(&consent).map_err(|_| ConsentError::BadDate(choice.date_time.into()))
 }
 
-/// FHIR `date` or `dateTime`: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or a date with a time and a zone.
-pub(crate) fn is_fhir_date_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b.get(r.clone())
-            .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
-    };
-    if !digits(0..4) {
-        return false;
-    }
-    match b.len() {
-        4 => true,
-        7 => b[4] == b'-' && digits(5..7),
-        10 => b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10),
-        _ => {
-            if b.len() < 20
-                || b[4] != b'-'
-                || b[7] != b'-'
-                || b[10] != b'T'
-                || !digits(5..7)
-                || !digits(8..10)
-            {
-                return false;
-            }
-            if !(digits(11..13)
-                && b[13] == b':'
-                && digits(14..16)
-                && b[16] == b':'
-                && digits(17..19))
-            {
-                return false;
-            }
-            let mut i = 19;
-            if b.get(i) == Some(&b'.') {
-                i += 1;
-                let start = i;
-                while b.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                if i == start {
-                    return false;
-                }
-            }
-            match &b[i..] {
-                b"Z" => true,
-                [s, h1, h2, b':', m1, m2] => {
-                    (*s == b'+' || *s == b'-')
-                        && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
-                }
-                _ => false,
-            }
-        }
-    }
-}
-
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -267,11 +213,11 @@ mod tests {
 
     #[test]
     fn date_times() {
-        assert!(is_fhir_date_time("2026-11-21"));
-        assert!(is_fhir_date_time("2026-11-21T10:00:00Z"));
-        assert!(is_fhir_date_time("2026-11-21T10:00:00.123+01:00"));
-        assert!(!is_fhir_date_time("2026-11-21T10:00:00"));
-        assert!(!is_fhir_date_time("21/11/2026"));
-        assert!(!is_fhir_date_time("2026-11-21T10:00Z"));
+        assert!(is_date_time("2026-11-21"));
+        assert!(is_date_time("2026-11-21T10:00:00Z"));
+        assert!(is_date_time("2026-11-21T10:00:00.123+01:00"));
+        assert!(!is_date_time("2026-11-21T10:00:00"));
+        assert!(!is_date_time("21/11/2026"));
+        assert!(!is_date_time("2026-11-21T10:00Z"));
     }
 }

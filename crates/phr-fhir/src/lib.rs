@@ -17,6 +17,7 @@
 //! or server response.
 
 pub mod bundle;
+pub mod primitives;
 pub mod types;
 pub mod views;
 
@@ -81,6 +82,11 @@ struct Head<'a> {
 /// The `resourceType` of JSON text that must be one FHIR resource, reading nothing else and
 /// copying nothing (same errors as [`Resource::from_json`]).
 pub(crate) fn resource_head(raw: &str) -> Result<String, FhirError> {
+    read_head(raw).map(|(rt, _)| rt)
+}
+
+/// Reads `resourceType` (checked to be a resource type name) and `id` without parsing the rest.
+fn read_head(raw: &str) -> Result<(String, Option<String>), FhirError> {
     let head: Head = serde_json::from_str(raw).map_err(|e| {
         if e.classify() == serde_json::error::Category::Data {
             FhirError::NotFhir {
@@ -103,46 +109,22 @@ pub(crate) fn resource_head(raw: &str) -> Result<String, FhirError> {
             detail: format!("\"{}\" is not a FHIR resource type", truncate(&rt, 40)),
         });
     }
-    Ok(rt)
+    let id = head
+        .id
+        .map(|v| {
+            serde_json::from_str::<String>(v.get()).map_err(|_| FhirError::NotFhir {
+                detail: "its id is not a string".into(),
+            })
+        })
+        .transpose()?;
+    Ok((rt, id))
 }
 
 impl Resource {
     /// Wraps JSON text that must be one FHIR resource. The text is kept exactly as given.
     pub fn from_json(raw: impl Into<String>) -> Result<Resource, FhirError> {
         let raw: String = raw.into();
-        let (resource_type, id) = {
-            let head: Head = serde_json::from_str(&raw).map_err(|e| {
-                if e.classify() == serde_json::error::Category::Data {
-                    FhirError::NotFhir {
-                        detail: "it is not a JSON object".into(),
-                    }
-                } else {
-                    FhirError::MalformedJson {
-                        detail: e.to_string(),
-                    }
-                }
-            })?;
-            let rt = head.resource_type.ok_or_else(|| FhirError::NotFhir {
-                detail: "it has no resourceType".into(),
-            })?;
-            let rt: String = serde_json::from_str(rt.get()).map_err(|_| FhirError::NotFhir {
-                detail: "its resourceType is not a string".into(),
-            })?;
-            if !is_resource_type_name(&rt) {
-                return Err(FhirError::NotFhir {
-                    detail: format!("\"{}\" is not a FHIR resource type", truncate(&rt, 40)),
-                });
-            }
-            let id = match head.id {
-                None => None,
-                Some(v) => Some(serde_json::from_str::<String>(v.get()).map_err(|_| {
-                    FhirError::NotFhir {
-                        detail: "its id is not a string".into(),
-                    }
-                })?),
-            };
-            (rt, id)
-        };
+        let (resource_type, id) = read_head(&raw)?;
         Ok(Resource {
             raw: raw.into_boxed_str(),
             resource_type: resource_type.into_boxed_str(),

@@ -65,48 +65,4 @@ pub const PART2_NOTICE: &str = "This record which has been disclosed to you is p
 /// The line every shared document and printout carries.
 pub const LEGAL_RECORD_LINE: &str = "This summary was assembled by the patient from copies of their records. The records held by their healthcare providers remain the legal medical record; items marked patient-reported were entered by the patient and have not been verified by a clinician.";
 
-/// A FHIR `instant`: `YYYY-MM-DDThh:mm:ss(.sss)(Z|±hh:mm)`.
-pub fn is_instant(s: &str) -> bool {
-    let b = s.as_bytes();
-    let d = |r: std::ops::Range<usize>| {
-        b.get(r.clone())
-            .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
-    };
-    if b.len() < 20
-        || !(d(0..4) && b[4] == b'-' && d(5..7) && b[7] == b'-' && d(8..10) && b[10] == b'T')
-        || !(d(11..13) && b[13] == b':' && d(14..16) && b[16] == b':' && d(17..19))
-    {
-        return false;
-    }
-    let mut i = 19;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    match &b[i..] {
-        b"Z" => true,
-        [s, h1, h2, b':', m1, m2] => {
-            (*s == b'+' || *s == b'-') && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
-        }
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instants() {
-        assert!(is_instant("2026-11-21T10:00:00Z"));
-        assert!(is_instant("2026-11-21T10:00:00.5-05:00"));
-        assert!(!is_instant("2026-11-21"));
-        assert!(!is_instant("2026-11-21T10:00:00"));
-    }
-}
+pub use phr_fhir::primitives::is_instant;

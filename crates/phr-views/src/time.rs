@@ -8,34 +8,11 @@
 
 use std::fmt;
 
+use phr_fhir::primitives::{civil_from_days, days_from_civil};
+
 /// A calendar date, stored as days since 1970-01-01 (proleptic Gregorian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(pub i32);
-
-/// Days since 1970-01-01 of a valid civil date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (y as i32, m as u32, d as u32)
-}
 
 /// Number of days in a month of a year.
 pub fn days_in_month(y: i32, m: u32) -> u32 {
@@ -54,14 +31,13 @@ impl Day {
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
             return None;
         }
-        Some(Day(
-            days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as i32,
-        ))
+        Some(Day(days_from_civil(i64::from(y), m, d) as i32))
     }
 
     /// `(year, month, day)`.
     pub fn ymd(self) -> (i32, u32, u32) {
-        civil_from_days(i64::from(self.0))
+        let (y, m, d) = civil_from_days(i64::from(self.0));
+        (y as i32, m, d)
     }
 
     /// The year.

@@ -59,6 +59,24 @@ struct QueryState {
     auth_denials: u32,
 }
 
+impl QueryState {
+    /// A query not yet started: its first page is the planned URL.
+    fn pending(plan: PlannedQuery) -> QueryState {
+        QueryState {
+            cursor: plan.url.clone(),
+            plan,
+            status: QueryStatus::Pending,
+            fetched: 0,
+            total: None,
+            pages: 0,
+            attempts: 0,
+            not_before: None,
+            restarted: false,
+            auth_denials: 0,
+        }
+    }
+}
+
 /// A reference (`Type/id`) or attachment URL waiting to be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct FetchItem {
@@ -232,21 +250,7 @@ impl ImportSession {
             &granted,
             &options,
         );
-        let queries = plan
-            .into_iter()
-            .map(|p| QueryState {
-                cursor: p.url.clone(),
-                plan: p,
-                status: QueryStatus::Pending,
-                fetched: 0,
-                total: None,
-                pages: 0,
-                attempts: 0,
-                not_before: None,
-                restarted: false,
-                auth_denials: 0,
-            })
-            .collect();
+        let queries = plan.into_iter().map(QueryState::pending).collect();
         let state = ImportState {
             version: STATE_VERSION,
             provider_name: connection.provider_name.clone(),
@@ -910,18 +914,7 @@ impl ImportSession {
             &self.state.options,
         )
         .into_iter()
-        .map(|p| QueryState {
-            cursor: p.url.clone(),
-            plan: p,
-            status: QueryStatus::Pending,
-            fetched: 0,
-            total: None,
-            pages: 0,
-            attempts: 0,
-            not_before: None,
-            restarted: false,
-            auth_denials: 0,
-        });
+        .map(QueryState::pending);
         let key = self.state.queries[i].plan.key.clone();
         if let Some(first) = planned.next() {
             self.state.queries[i] = first;
