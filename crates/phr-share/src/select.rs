@@ -432,7 +432,8 @@ pub fn select(
         url_of.get(&j).cloned()
     };
     let patient_id = uuid(seed, "patient");
-    let patient_copy = prepare_copy(patient, &patient_id, &[], &patient_resolve)?;
+    let patient_copy =
+        without_government_ids(prepare_copy(patient, &patient_id, &[], &patient_resolve)?)?;
     let patient = Prepared {
         key: String::new(),
         full_url: patient_url,
@@ -451,6 +452,55 @@ pub fn select(
         sections: selection.sections.clone(),
         seed: *seed,
     })
+}
+
+/// Identifier systems of government-issued numbers (US Social Security, passports, driver's
+/// licences by state OID). A care summary identifies the patient by name, birth date and the
+/// providers' record numbers; these numbers are an identity-theft risk and are never shared.
+const GOVERNMENT_ID_SYSTEMS: [&str; 3] = [
+    "http://hl7.org/fhir/sid/us-ssn",
+    "http://hl7.org/fhir/sid/passport-",
+    "urn:oid:2.16.840.1.113883.4.3.",
+];
+/// The same by identifier type (HL7 v2 table 0203): social security, driver's licence, passport,
+/// national insurance, national unique individual identifier, tax id.
+const GOVERNMENT_ID_TYPES: [&str; 6] = ["SS", "DL", "PPN", "NI", "NNxxx", "TAX"];
+
+fn is_government_id(identifier: &serde_json::Value) -> bool {
+    let system = identifier["system"].as_str().unwrap_or_default();
+    let by_system = GOVERNMENT_ID_SYSTEMS
+        .iter()
+        .any(|g| system == g.trim_end_matches(['.', '-']) || system.starts_with(g));
+    let by_type = identifier["type"]["coding"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["code"].as_str())
+        .any(|code| {
+            GOVERNMENT_ID_TYPES.contains(&code)
+                || (code.len() == 5 && code.starts_with("NN") && code != "NNxxx")
+        });
+    by_system || by_type
+}
+
+/// The shared Patient without government-issued identifiers (see [`GOVERNMENT_ID_SYSTEMS`]).
+fn without_government_ids(patient: Resource) -> Result<Resource, ShareError> {
+    let mut value = patient.value();
+    let Some(ids) = value
+        .get_mut("identifier")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return Ok(patient);
+    };
+    let before = ids.len();
+    ids.retain(|i| !is_government_id(i));
+    if ids.len() == before {
+        return Ok(patient);
+    }
+    if ids.is_empty() {
+        value.as_object_mut().map(|o| o.remove("identifier"));
+    }
+    Resource::from_value(&value).map_err(|_| ShareError::Internal)
 }
 
 fn is_patient_reference(r: &str) -> bool {

@@ -450,3 +450,38 @@ fn viewer_reads_other_tools_bundles() {
     assert!(view_document("{\"resourceType\":\"Patient\"}").is_err());
     assert!(view_document("not json").is_err());
 }
+
+#[test]
+fn government_ids_never_leave_with_the_summary() {
+    use serde_json::json;
+    let rec = demo_record();
+    let items = rec.share_items();
+    let mut patient = rec.patient.value();
+    patient["identifier"] = json!([
+        { "system": "http://hospital.example/mrn", "value": "MRN-445566" },
+        { "system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-12-3456" },
+        { "system": "urn:oid:2.16.840.1.113883.4.3.25", "value": "S99912345" },
+        { "system": "http://hl7.org/fhir/sid/passport-USA", "value": "X12345678" },
+        { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "SS" }] },
+          "value": "999-65-4321" }
+    ]);
+    let patient = phr_fhir::Resource::from_value(&patient).unwrap();
+    let seg = select(&items, &patient, &Selection::default(), &SEED).unwrap();
+    let raw = build_ips(&seg, &meta()).unwrap().raw().to_string();
+    for secret in ["999-12-3456", "S99912345", "X12345678", "999-65-4321"] {
+        assert!(!raw.contains(secret), "{secret} was shared");
+    }
+    let doc: Value = serde_json::from_str(&raw).unwrap();
+    let shared = &entries_of(&doc, "Patient")[0]["identifier"];
+    assert_eq!(shared.as_array().map(Vec::len), Some(1), "{shared}");
+    assert_eq!(shared[0]["value"], "MRN-445566");
+
+    // Only government numbers: the identifier element goes entirely.
+    let mut only_ssn = rec.patient.value();
+    only_ssn["identifier"] =
+        json!([{ "system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-12-3456" }]);
+    let patient = phr_fhir::Resource::from_value(&only_ssn).unwrap();
+    let seg = select(&items, &patient, &Selection::default(), &SEED).unwrap();
+    let doc = build_ips(&seg, &meta()).unwrap().value();
+    assert!(entries_of(&doc, "Patient")[0].get("identifier").is_none());
+}
