@@ -343,6 +343,48 @@ test('daylight-saving days: a skipped hour still has its dose, a repeated hour h
   await d.ctx.close();
 });
 
+test('an as-needed medication: log a dose when taken, see the last week, remove a mistake', async () => {
+  await at(page, '2026-03-05T14:05:00-05:00');
+  await openTracking(page, APP_URL);
+  const name = 'Ibuprofen 200 mg';
+  await page.locator('#add-medication').click();
+  await page.locator('#med-name').fill(name);
+  await page.locator('#med-amount').fill('2');
+  await page.locator('#med-unit').selectOption('tablet');
+  await page.locator('#med-as-needed').check();
+  await page.locator('#med-save').click();
+  await page.locator('#app-notice').getByText(`${name} was added.`).waitFor();
+  const card = medCard(page, name);
+  await card.getByText('No doses logged in the last 7 days.').waitFor();
+  // No scheduled doses: it is not in today's list and has no adherence figures.
+  assert.equal(await doseRow(today(), name, '').count(), 0);
+  assert.equal(await card.locator('.adherence-summary').count(), 0);
+
+  await card.getByRole('button', { name: `Took a dose now: ${name}` }).click();
+  await page.locator('#app-notice').getByText(`${name}: dose taken at 14:05.`).waitFor();
+  await card.getByText('1 dose in the last 7 days.').waitFor();
+  await card.locator('.as-needed-doses li').getByText('Taken 14:05').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), await card.locator('button[id$="-took-now"]').getAttribute('id'));
+
+  await at(page, '2026-03-05T21:40:00-05:00');
+  await card.getByRole('button', { name: `Took a dose now: ${name}` }).click();
+  await card.getByText('2 doses in the last 7 days.').waitFor();
+  // Newest first.
+  assert.deepEqual(await card.locator('.as-needed-doses li .when').allTextContents(),
+    ['Taken 21:40', 'Taken 14:05']);
+
+  // A dose logged by mistake is removed.
+  await card.getByRole('button', { name: 'Remove the dose at 21:40' }).click();
+  await page.locator('#app-notice').getByText(`${name}: the dose at 21:40 is no longer logged.`).waitFor();
+  await card.getByText('1 dose in the last 7 days.').waitFor();
+
+  // Eight days later the dose has left the last-week list; the entry stays in the record.
+  await at(page, '2026-03-13T15:00:00-05:00');
+  await card.getByText('No doses logged in the last 7 days.').waitFor();
+  assert.deepEqual(consoleErrors(log), []);
+  assert.deepEqual(await axe(page), []);
+});
+
 test('the tracking screen at desktop and phone width, without horizontal scroll', async () => {
   await openTracking(page, APP_URL);
   await page.locator('li.goal figure.goal-chart').waitFor();

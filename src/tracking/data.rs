@@ -8,8 +8,8 @@ use phr_record::patient::{self, GoalInput, MedicationInput, MedicationStatus};
 use phr_record::{EntryKey, Record, SourceId};
 use phr_views::adherence::fhir::{dose_log, schedules_from_resource};
 use phr_views::adherence::{
-    doses_all, week_all, AdherenceOptions, AdherenceStats, DoseLogEntry, DoseSchedule, LocalZone,
-    ScheduledDose,
+    doses_all, week_all, AdherenceOptions, AdherenceStats, DoseAction, DoseLogEntry, DoseSchedule,
+    LocalZone, ScheduledDose,
 };
 use phr_views::goals::{goal_progress, GoalProgress, GoalProgressOptions};
 use phr_views::{Day, Index, Row, Timestamp, Weekday, When};
@@ -65,6 +65,16 @@ pub struct Med {
     pub unmatched: usize,
     /// Keys of every dose-log entry of this medication.
     pub log_keys: Vec<EntryKey>,
+    /// Doses taken as needed (answering no scheduled dose) in the last seven days, newest first.
+    pub as_needed: Vec<AsNeededDose>,
+}
+
+/// A dose taken as needed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AsNeededDose {
+    /// When, on the patient's clock (`14:05` today, else `2026-11-20 14:05`).
+    pub when: String,
+    pub entry_key: Option<EntryKey>,
 }
 
 impl Med {
@@ -165,6 +175,19 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
             )
             .collect();
         let log = extract.entries;
+        let week_ago = Timestamp(now.0 - 7 * 86_400);
+        let mut recent: Vec<&DoseLogEntry> = log
+            .iter()
+            .filter(|e| e.slot.is_none() && e.action == DoseAction::Taken && e.at >= week_ago)
+            .collect();
+        recent.sort_by_key(|e| std::cmp::Reverse(e.at));
+        let as_needed = recent
+            .into_iter()
+            .map(|e| AsNeededDose {
+                when: crate::tracking::zone::clock_text(zone, e.at, today),
+                entry_key: e.key.as_deref().and_then(crate::record_util::parse_key),
+            })
+            .collect();
         let schedules: Result<Vec<DoseSchedule>, _> = schedules_from_resource(res, zone);
         let mut med = Med {
             key: key.clone(),
@@ -180,6 +203,7 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
             weeks: Vec::new(),
             unmatched: 0,
             log_keys,
+            as_needed,
         };
         match schedules {
             Ok(schedules) => {

@@ -8,7 +8,7 @@ use phr_record::patient::{
 };
 use phr_views::adherence::{DoseStatus, SlotTiming};
 
-use super::data::{DoseView, Med, Tracking};
+use super::data::{AsNeededDose, DoseView, Med, Tracking};
 use super::forms::{number, optional, Field, Select};
 use super::zone::{day_text, now_local, time_text, today_text};
 use super::{authoring_edit, authoring_new, focus_first_later, focus_later, put_and_save};
@@ -93,6 +93,94 @@ fn answer(app: AppCtx, med: &Med, dose: &DoseView, taken: bool) {
             "unlogged-doses-summary".into(),
             "today-doses-title".into(),
         ]);
+    }
+}
+
+/// Logs a dose of an as-needed medication, taken now.
+fn took_as_needed(app: AppCtx, med: &Med) {
+    let Some(session) = app.session() else { return };
+    let at = now_local();
+    let input = DoseLogInput {
+        medication: med.concept.clone(),
+        regimen: med.reference.clone(),
+        slot: None,
+        outcome: DoseOutcome::Taken { at: at.clone() },
+        dose: med.input.schedule.dose.clone(),
+        note: None,
+    };
+    let auth = authoring_new(&session);
+    let done = format!("{}: dose taken at {}.", med.input.name, time_of(&at));
+    if put_and_save(app, patient::dose_log_entry(&auth, &input), done) {
+        focus_later(format!("med-{}-took-now", med.id));
+    }
+}
+
+/// `14:05` from `2026-11-21T14:05:00+01:00`.
+fn time_of(rfc3339: &str) -> &str {
+    rfc3339.get(11..16).unwrap_or(rfc3339)
+}
+
+/// Removes an as-needed dose logged by mistake.
+fn remove_as_needed(app: AppCtx, med: &Med, dose: &AsNeededDose) {
+    let Some(session) = app.session() else { return };
+    let Some(key) = dose.entry_key.clone() else {
+        return;
+    };
+    let result = session.record_mut().delete_patient_item(&key);
+    match result {
+        Ok(_) => {
+            super::save(
+                app,
+                format!(
+                    "{}: the dose at {} is no longer logged.",
+                    med.input.name, dose.when
+                ),
+            );
+            focus_later(format!("med-{}-took-now", med.id));
+        }
+        Err(e) => app.say(NoticeKind::Error, format!("Not changed: {e}")),
+    }
+}
+
+/// An as-needed medication: log a dose now; the doses of the last seven days.
+#[component]
+fn AsNeeded(med: Med, active: bool) -> impl IntoView {
+    let app = AppCtx::expect();
+    let count = med.as_needed.len();
+    let summary = match count {
+        0 => "No doses logged in the last 7 days.".to_string(),
+        1 => "1 dose in the last 7 days.".to_string(),
+        n => format!("{n} doses in the last 7 days."),
+    };
+    let m_took = med.clone();
+    let list_label = format!("Recent doses of {}", med.input.name);
+    view! {
+        <div class="as-needed">
+            {active.then(|| view! {
+                <button type="button" id=format!("med-{}-took-now", med.id)
+                    on:click=move |_| took_as_needed(app, &m_took)>
+                    "Took a dose now"<span class="visually-hidden">{format!(": {}", med.input.name)}</span>
+                </button>
+            })}
+            <p class="muted" id=format!("med-{}-as-needed-count", med.id)>{summary}</p>
+            {(count > 0).then(|| view! {
+                <ul class="as-needed-doses" aria-label=list_label>
+                    {med.as_needed.iter().take(5).map(|d| {
+                        let (m, dd) = (med.clone(), d.clone());
+                        view! {
+                            <li>
+                                <span class="when">{format!("Taken {}", d.when)}</span>
+                                " "
+                                <button type="button" class="link-button"
+                                    on:click=move |_| remove_as_needed(app, &m, &dd)>
+                                    "Remove"<span class="visually-hidden">{format!(" the dose at {}", d.when)}</span>
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+        </div>
     }
 }
 
@@ -416,7 +504,11 @@ fn MedCard(med: Med, editing: RwSignal<Option<Option<Med>>>) -> impl IntoView {
             <p class="med-schedule">{med.schedule_text.clone()}</p>
             {med.input.reason.clone().map(|r| view! { <p class="muted">{format!("For: {r}")}</p> })}
             {med.input.started.clone().map(|s| view! { <p class="muted">{format!("Started {}", crate::format::date(&s))}</p> })}
-            {med.untracked.clone().map(|u| view! { <p class="muted">{format!("Doses are not tracked: {u}.")}</p> })}
+            {if med.input.schedule.as_needed && med.input.schedule.times_of_day.is_empty() {
+                view! { <AsNeeded med=med.clone() active=active /> }.into_any()
+            } else {
+                med.untracked.clone().map(|u| view! { <p class="muted">{format!("Doses are not tracked: {u}.")}</p> }).into_any()
+            }}
             {(med.untracked.is_none() && !med.weeks.is_empty()).then(|| view! { <AdherenceTable med=med.clone() /> })}
             {(med.unmatched > 0).then(|| view! {
                 <p class="muted">{format!("{} logged dose(s) this past week match no scheduled dose and are not counted.", med.unmatched)}</p>
