@@ -159,7 +159,7 @@ fn AsNeeded(med: Med, active: bool) -> impl IntoView {
             {active.then(|| view! {
                 <button type="button" id=format!("med-{}-took-now", med.id)
                     on:click=move |_| took_as_needed(app, &m_took)>
-                    "Took a dose now"<span class="visually-hidden">{format!(": {}", med.input.name)}</span>
+                    "Took a dose now"<span class="visually-hidden">{format!(" for {}", med.input.name)}</span>
                 </button>
             })}
             <p class="muted" id=format!("med-{}-as-needed-count", med.id)>{summary}</p>
