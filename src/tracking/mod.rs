@@ -101,15 +101,25 @@ pub fn focus_later(id: String) {
 }
 
 /// As [`focus_later`], to the first of these ids that is on the screen then (the control used
-/// may be gone, e.g. a dose that left the "not logged" list).
+/// may be gone, e.g. a dose that left the "not logged" list). Focus is never taken from a field the
+/// patient has moved to in the meantime: typing that starts before the screen settles stays where
+/// it was typed.
 pub fn focus_first_later(ids: Vec<String>) {
     let Some(window) = web_sys::window() else {
         return;
     };
+    let focused_then = window.document().and_then(|d| d.active_element());
     let f = wasm_bindgen::closure::Closure::once_into_js(move || {
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
+        if let Some(now) = document.active_element() {
+            let moved = focused_then.as_ref() != Some(&now);
+            let editing = matches!(now.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT");
+            if moved && editing {
+                return;
+            }
+        }
         if let Some(el) = ids
             .iter()
             .find_map(|id| document.get_element_by_id(id))
