@@ -210,12 +210,14 @@ pub async fn start(options: JsValue) -> Result<(), JsValue> {
             ),
         );
     }
+    crate::perf::mark("phr-record-mount-start");
     root.set_inner_text("");
     let (import, prefs) = (rt.import, rt.prefs);
     let handle = leptos::mount::mount_to(root, move || {
         view! { <RecordApp app=app import=import prefs=prefs /> }.into_any()
     });
     MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
+    crate::perf::mark("phr-record-mounted");
     Ok(())
 }
 

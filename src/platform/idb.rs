@@ -240,16 +240,22 @@ impl Db {
 
 /// Space the browser reports as used and available for this site, in bytes.
 pub async fn storage_estimate() -> Option<(f64, f64)> {
-    let storage = web_sys::window()?.navigator().storage();
-    let estimate = wasm_bindgen_futures::JsFuture::from(storage.estimate().ok()?)
-        .await
-        .ok()?;
-    let get = |k: &str| {
-        js_sys::Reflect::get(&estimate, &JsValue::from_str(k))
-            .ok()
-            .and_then(|v| v.as_f64())
-    };
-    Some((get("usage")?, get("quota")?))
+    start_storage_estimate().await
+}
+
+/// Asks for the estimate now and returns a future of the answer, so that the question can run
+/// while other work goes on (a save asks it while it encrypts).
+pub fn start_storage_estimate() -> impl std::future::Future<Output = Option<(f64, f64)>> {
+    let promise = web_sys::window().and_then(|w| w.navigator().storage().estimate().ok());
+    async move {
+        let estimate = wasm_bindgen_futures::JsFuture::from(promise?).await.ok()?;
+        let get = |k: &str| {
+            js_sys::Reflect::get(&estimate, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_f64())
+        };
+        Some((get("usage")?, get("quota")?))
+    }
 }
 
 /// Asks the browser to keep this site's storage when space runs low (best effort).
