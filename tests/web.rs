@@ -76,3 +76,46 @@ async fn current_route_is_marked_in_navigation() {
         .unwrap();
     assert_eq!(current.text_content().as_deref(), Some("Privacy"));
 }
+
+/// Resolves on the next animation frame (after the frame's own callbacks have run).
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().request_animation_frame(&resolve);
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_list_removed_before_its_first_frame_does_not_panic() {
+    // Uncaught errors (a panic in a frame callback is one) are collected here.
+    let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let seen = errors.clone();
+    let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
+        move |e: web_sys::ErrorEvent| seen.borrow_mut().push(e.message()),
+    );
+    let window = web_sys::window().unwrap();
+    window
+        .add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
+        .unwrap();
+
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <phr_app::views::virtual_list::VirtualList
+                count=Signal::stored(100usize)
+                lines_for=|_, _| Vec::new()
+                label="Test list"
+            />
+        }
+    });
+    assert!(root.query_selector(".virtual-list").unwrap().is_some());
+    // The patient moves to another screen before the list's first frame.
+    drop(handle);
+    next_frame().await;
+    next_frame().await;
+
+    window
+        .remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
+        .unwrap();
+    assert_eq!(*errors.borrow(), Vec::<String>::new());
+}

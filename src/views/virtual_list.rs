@@ -30,9 +30,11 @@ pub fn VirtualList(
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(600.0f64);
     let list_ref = NodeRef::<leptos::html::Div>::new();
+    // Also runs on the next animation frame, when the list may already be gone (the patient moved
+    // to another screen): then it does nothing.
     let measure = move || {
-        if let Some(el) = list_ref.get_untracked() {
-            viewport.set(f64::from(el.client_height().max(200)));
+        if let Some(el) = list_ref.try_get_untracked().flatten() {
+            let _ = viewport.try_set(f64::from(el.client_height().max(200)));
         }
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
