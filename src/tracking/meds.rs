@@ -6,6 +6,7 @@ use phr_record::patient::{
     self, DoseAmount, DoseLogInput, DoseOutcome, DoseSchedule, DoseSlot, MedicationInput,
     MedicationStatus, Weekday,
 };
+use phr_record::EntryKey;
 use phr_views::adherence::{DoseStatus, SlotTiming};
 
 use super::data::{AsNeededDose, DoseView, Med, Tracking};
@@ -120,26 +121,31 @@ fn time_of(rfc3339: &str) -> &str {
     rfc3339.get(11..16).unwrap_or(rfc3339)
 }
 
-/// Removes an as-needed dose logged by mistake.
-fn remove_as_needed(app: AppCtx, med: &Med, dose: &AsNeededDose) {
+/// Deletes one dose-log entry, saves, says `done` and moves focus to `focus`.
+fn unlog(app: AppCtx, key: Option<EntryKey>, done: String, focus: String) {
     let Some(session) = app.session() else { return };
-    let Some(key) = dose.entry_key.clone() else {
-        return;
-    };
+    let Some(key) = key else { return };
     let result = session.record_mut().delete_patient_item(&key);
     match result {
         Ok(_) => {
-            super::save(
-                app,
-                format!(
-                    "{}: the dose at {} is no longer logged.",
-                    med.input.name, dose.when
-                ),
-            );
-            focus_later(format!("med-{}-took-now", med.id));
+            super::save(app, done);
+            focus_later(focus);
         }
         Err(e) => app.say(NoticeKind::Error, format!("Not changed: {e}")),
     }
+}
+
+/// Removes an as-needed dose logged by mistake.
+fn remove_as_needed(app: AppCtx, med: &Med, dose: &AsNeededDose) {
+    unlog(
+        app,
+        dose.entry_key.clone(),
+        format!(
+            "{}: the dose at {} is no longer logged.",
+            med.input.name, dose.when
+        ),
+        format!("med-{}-took-now", med.id),
+    );
 }
 
 /// An as-needed medication: log a dose now; the doses of the last seven days.
@@ -185,25 +191,16 @@ fn AsNeeded(med: Med, active: bool) -> impl IntoView {
 }
 
 fn undo(app: AppCtx, med: &Med, dose: &DoseView) {
-    let Some(session) = app.session() else { return };
-    let Some(key) = dose.entry_key.clone() else {
-        return;
-    };
-    let result = session.record_mut().delete_patient_item(&key);
-    match result {
-        Ok(_) => {
-            super::save(
-                app,
-                format!(
-                    "{} at {}: no longer logged.",
-                    med.input.name,
-                    time_text(dose.dose.slot.time)
-                ),
-            );
-            focus_later(format!("{}-taken", dose_id(med, dose)));
-        }
-        Err(e) => app.say(NoticeKind::Error, format!("Not changed: {e}")),
-    }
+    unlog(
+        app,
+        dose.entry_key.clone(),
+        format!(
+            "{} at {}: no longer logged.",
+            med.input.name,
+            time_text(dose.dose.slot.time)
+        ),
+        format!("{}-taken", dose_id(med, dose)),
+    );
 }
 
 /// One scheduled dose with big Taken / Skipped buttons.
