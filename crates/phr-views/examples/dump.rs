@@ -8,7 +8,6 @@ mod common;
 
 use phr_fhir::Resource;
 use phr_views::{Day, Index, SourceKind};
-use serde_json::{json, Value};
 
 fn load(path: &std::path::Path) -> Vec<Resource> {
     let text = std::fs::read_to_string(path)
@@ -21,7 +20,7 @@ fn load(path: &std::path::Path) -> Vec<Resource> {
 
 /// The robustness test's random resources: odd shapes of every kind (partial, unreadable).
 fn random_record() -> common::Record {
-    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let mut rng = common::random::Rng(0x0123_4567_89AB_CDEF);
     let types = [
         "Observation",
         "Condition",
@@ -42,89 +41,7 @@ fn random_record() -> common::Record {
         "Claim",
         "Basic",
     ];
-    let mut rec = common::Record::new();
-    let a = rec.source("ehr:a", common::GH, SourceKind::Ehr);
-    let b = rec.source("patient", common::YOU, SourceKind::Patient);
-    for i in 0..3_000 {
-        let mut v = match random_value(&mut rng, 0) {
-            Value::Object(m) => Value::Object(m),
-            _ => json!({}),
-        };
-        v["resourceType"] = json!(types[rng.below(types.len())]);
-        v["id"] = json!(format!("r{i}"));
-        rec.add_json(if i % 3 == 0 { b } else { a }, v);
-    }
-    rec
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn random_value(rng: &mut Rng, depth: usize) -> Value {
-    match rng.below(if depth > 2 { 5 } else { 8 }) {
-        0 => Value::Null,
-        1 => json!(rng.below(2) == 0),
-        2 => json!(rng.next() % 1000),
-        3 => json!(
-            [
-                "active",
-                "2024-01-01",
-                "8480-6",
-                "http://loinc.org",
-                "",
-                "x"
-            ][rng.below(6)]
-        ),
-        4 => json!(1.5),
-        5 => Value::Array(
-            (0..rng.below(3))
-                .map(|_| random_value(rng, depth + 1))
-                .collect(),
-        ),
-        _ => {
-            let keys = [
-                "code",
-                "coding",
-                "system",
-                "display",
-                "text",
-                "value",
-                "unit",
-                "status",
-                "valueQuantity",
-                "component",
-                "effectiveDateTime",
-                "category",
-                "reaction",
-                "clinicalStatus",
-                "dosage",
-                "timing",
-                "repeat",
-                "timeOfDay",
-                "meta",
-                "security",
-            ];
-            let mut m = serde_json::Map::new();
-            for _ in 0..rng.below(4) {
-                m.insert(
-                    keys[rng.below(keys.len())].into(),
-                    random_value(rng, depth + 1),
-                );
-            }
-            Value::Object(m)
-        }
-    }
+    common::random::random_record(&mut rng, 3_000, 3_000, &types, common::random::KEYS)
 }
 
 fn main() {

@@ -4,10 +4,11 @@
 mod common;
 
 use common::fingerprint::fingerprint;
+use common::random::{random_record, Rng};
 use common::*;
 use phr_views::summary::{summary, Summary, SummaryOptions, SUMMARY_CACHE_VERSION};
 use phr_views::{Day, Index, IndexCacheError, SourceKind, INDEX_CACHE_VERSION};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn today() -> Day {
     Day::from_ymd(2024, 6, 1).unwrap()
@@ -291,17 +292,6 @@ fn seal(body: &[u8]) -> Vec<u8> {
     out
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 #[test]
 fn damage_behind_a_valid_checksum_is_caught_or_harmless() {
     // Damage the tables themselves and re-seal them: loading must fail with a typed error or
@@ -353,62 +343,29 @@ fn random_bytes_never_panic() {
     }
 }
 
-fn random_value(rng: &mut Rng, depth: usize) -> Value {
-    let pick = |rng: &mut Rng, n: u64| (rng.next() % n) as usize;
-    match pick(rng, if depth > 2 { 5 } else { 8 }) {
-        0 => Value::Null,
-        1 => json!(pick(rng, 2) == 0),
-        2 => json!(rng.next() % 1000),
-        3 => json!(
-            [
-                "active",
-                "2024-01-01",
-                "8480-6",
-                "http://loinc.org",
-                "",
-                "x"
-            ][pick(rng, 6)]
-        ),
-        4 => json!(1.5),
-        5 => Value::Array(
-            (0..pick(rng, 3))
-                .map(|_| random_value(rng, depth + 1))
-                .collect(),
-        ),
-        _ => {
-            let keys = [
-                "code",
-                "coding",
-                "system",
-                "display",
-                "text",
-                "value",
-                "unit",
-                "status",
-                "valueQuantity",
-                "component",
-                "effectiveDateTime",
-                "category",
-                "reaction",
-                "clinicalStatus",
-                "name",
-                "content",
-                "attachment",
-                "participant",
-                "meta",
-                "security",
-            ];
-            let mut m = serde_json::Map::new();
-            for _ in 0..pick(rng, 4) {
-                m.insert(
-                    keys[pick(rng, keys.len() as u64)].into(),
-                    random_value(rng, depth + 1),
-                );
-            }
-            Value::Object(m)
-        }
-    }
-}
+/// The robustness keys and a few more of the kinds the cache stores.
+const CACHE_KEYS: &[&str] = &[
+    "code",
+    "coding",
+    "system",
+    "display",
+    "text",
+    "value",
+    "unit",
+    "status",
+    "valueQuantity",
+    "component",
+    "effectiveDateTime",
+    "category",
+    "reaction",
+    "clinicalStatus",
+    "name",
+    "content",
+    "attachment",
+    "participant",
+    "meta",
+    "security",
+];
 
 #[test]
 fn odd_resources_round_trip_too() {
@@ -428,18 +385,7 @@ fn odd_resources_round_trip_too() {
         "Claim",
     ];
     let mut rng = Rng(0xDEAD_BEEF_1234_5678);
-    let mut rec = Record::new();
-    let a = rec.source("ehr:a", GH, SourceKind::Ehr);
-    let b = rec.source("patient", YOU, SourceKind::Patient);
-    for i in 0..1_500 {
-        let mut v = match random_value(&mut rng, 0) {
-            Value::Object(m) => Value::Object(m),
-            _ => json!({}),
-        };
-        v["resourceType"] = json!(types[(rng.next() % types.len() as u64) as usize]);
-        v["id"] = json!(format!("r{}", i % 700));
-        rec.add_json(if i % 3 == 0 { b } else { a }, v);
-    }
+    let rec = random_record(&mut rng, 1_500, 700, &types, CACHE_KEYS);
     let index = rec.index();
     let back = Index::from_bytes(&index.to_bytes()).expect("round trip");
     assert_eq!(fp(&back), fp(&index));

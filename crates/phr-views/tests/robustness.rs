@@ -1,26 +1,11 @@
 //! Seeded random inputs: nothing panics, sanitising is stable, and odd resources still index.
 mod common;
 
-use common::*;
+use common::random::{random_record, Rng, KEYS};
 use phr_views::document::{parse_cda, sanitize_html, to_html, SafeNode};
 use phr_views::summary::{summary, SummaryOptions};
 use phr_views::timeline::{timeline, TimelineFilter};
 use phr_views::{Day, SourceKind};
-use serde_json::{json, Value};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const PIECES: &[&str] = &[
     "<",
@@ -133,62 +118,6 @@ fn random_markup_never_panics_and_sanitising_is_stable() {
     }
 }
 
-fn random_value(rng: &mut Rng, depth: usize) -> Value {
-    match rng.below(if depth > 2 { 5 } else { 8 }) {
-        0 => Value::Null,
-        1 => json!(rng.below(2) == 0),
-        2 => json!(rng.next() % 1000),
-        3 => json!(
-            [
-                "active",
-                "2024-01-01",
-                "8480-6",
-                "http://loinc.org",
-                "",
-                "x"
-            ][rng.below(6)]
-        ),
-        4 => json!(1.5),
-        5 => Value::Array(
-            (0..rng.below(3))
-                .map(|_| random_value(rng, depth + 1))
-                .collect(),
-        ),
-        _ => {
-            let keys = [
-                "code",
-                "coding",
-                "system",
-                "display",
-                "text",
-                "value",
-                "unit",
-                "status",
-                "valueQuantity",
-                "component",
-                "effectiveDateTime",
-                "category",
-                "reaction",
-                "clinicalStatus",
-                "dosage",
-                "timing",
-                "repeat",
-                "timeOfDay",
-                "meta",
-                "security",
-            ];
-            let mut m = serde_json::Map::new();
-            for _ in 0..rng.below(4) {
-                m.insert(
-                    keys[rng.below(keys.len())].into(),
-                    random_value(rng, depth + 1),
-                );
-            }
-            Value::Object(m)
-        }
-    }
-}
-
 #[test]
 fn random_resources_index_without_panics() {
     let mut rng = Rng(0x0123_4567_89AB_CDEF);
@@ -212,18 +141,7 @@ fn random_resources_index_without_panics() {
         "Claim",
         "Basic",
     ];
-    let mut rec = Record::new();
-    let a = rec.source("ehr:a", GH, SourceKind::Ehr);
-    let b = rec.source("patient", YOU, SourceKind::Patient);
-    for i in 0..3_000 {
-        let mut v = match random_value(&mut rng, 0) {
-            Value::Object(m) => Value::Object(m),
-            _ => json!({}),
-        };
-        v["resourceType"] = json!(types[rng.below(types.len())]);
-        v["id"] = json!(format!("r{i}"));
-        rec.add_json(if i % 3 == 0 { b } else { a }, v);
-    }
+    let rec = random_record(&mut rng, 3_000, 3_000, &types, KEYS);
     let index = rec.index();
     assert_eq!(index.len(), 3_000);
     for it in index.items() {

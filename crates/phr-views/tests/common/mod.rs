@@ -131,3 +131,4 @@ pub fn record_of(kind: SourceKind, resources: Vec<serde_json::Value>) -> Record 
     r
 }
 pub mod fingerprint;
+pub mod random;
