@@ -382,8 +382,18 @@ test('an as-needed medication: log a dose when taken, see the last week, remove 
   // Eight days later the dose has left the last-week list; the entry stays in the record.
   await at(page, '2026-03-13T15:00:00-05:00');
   await card.getByText('No doses logged in the last 7 days.').waitFor();
-  assert.deepEqual(consoleErrors(log), []);
   assert.deepEqual(await axe(page), []);
+
+  // Deleting asks first: Cancel keeps it; Delete removes it with its dose log.
+  const confirm = card.getByRole('group', { name: 'Confirm deletion' });
+  await card.getByRole('button', { name: `Delete ${name}` }).click();
+  await confirm.getByText(`Delete ${name} and its 1 dose-log entry? This cannot be undone.`, { exact: false }).waitFor();
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await confirm.waitFor({ state: 'detached' });
+  await card.getByRole('button', { name: `Delete ${name}` }).click();
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await card.waitFor({ state: 'detached' });
+  assert.deepEqual(consoleErrors(log), []);
 });
 
 test('the tracking screen at desktop and phone width, without horizontal scroll', async () => {

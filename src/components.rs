@@ -24,6 +24,26 @@ pub fn NoticeView(notice: Notice, on_dismiss: impl Fn() + 'static) -> impl IntoV
 }
 
 /// An error message, announced to screen readers.
+/// "Are you sure?" under a Delete button: says what goes, then Delete or Cancel (which closes it).
+#[component]
+pub fn ConfirmDelete(
+    open: RwSignal<bool>,
+    #[prop(into)] message: String,
+    on_delete: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Show when=move || open.get()>
+            <div class="notice warn confirm" role="group" aria-label="Confirm deletion">
+                <p>{message.clone()}</p>
+                <div class="actions">
+                    <button type="button" class="danger" on:click=on_delete.clone()>"Delete"</button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
 #[component]
 pub fn ErrorBox(#[prop(into)] text: String) -> impl IntoView {
     view! { <div class="notice error" role="alert">{text}</div> }

@@ -11,7 +11,7 @@ use super::forms::{optional, required_number, Field, Select};
 use super::measure::{record_measurement, MeasureFields, MeasureInputs};
 use super::zone::today_text;
 use super::{authoring_edit, authoring_new, focus_later, put_and_save};
-use crate::components::ErrorBox;
+use crate::components::{ConfirmDelete, ErrorBox};
 use crate::pages::charts::{Plot, H, LEFT, TOP, W};
 use crate::state::{AppCtx, NoticeKind};
 use crate::views::row::RowView;
@@ -347,15 +347,8 @@ fn GoalCard(goal: Goal) -> impl IntoView {
                     "Delete"<span class="visually-hidden">{format!(" the goal {}", goal.input.description)}</span>
                 </button>
             </div>
-            <Show when=move || confirm_delete.get()>
-                <div class="notice warn confirm" role="group" aria-label="Confirm deletion">
-                    <p>"Delete this goal? The measurements you logged stay in your record."</p>
-                    <div class="actions">
-                        <button type="button" class="danger" on:click=delete.clone()>"Delete"</button>
-                        <button type="button" class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
-                    </div>
-                </div>
-            </Show>
+            <ConfirmDelete open=confirm_delete on_delete=delete
+                message="Delete this goal? The measurements you logged stay in your record." />
         </li>
     }
 }

@@ -13,7 +13,7 @@ use super::data::{AsNeededDose, DoseView, Med, Tracking};
 use super::forms::{number, optional, Field, Select};
 use super::zone::{day_text, now_local, time_text, today_text};
 use super::{authoring_edit, authoring_new, focus_first_later, focus_later, put_and_save};
-use crate::components::ErrorBox;
+use crate::components::{ConfirmDelete, ErrorBox};
 use crate::state::{AppCtx, NoticeKind};
 
 /// Units a dose can be in: (shown, UCUM code).
@@ -529,16 +529,9 @@ fn MedCard(med: Med, editing: RwSignal<Option<Option<Med>>>) -> impl IntoView {
                     "Delete"<span class="visually-hidden">{format!(" {}", med.input.name)}</span>
                 </button>
             </div>
-            <Show when=move || confirm_delete.get()>
-                <div class="notice warn confirm" role="group" aria-label="Confirm deletion">
-                    <p>{format!("Delete {} and its {} dose-log entr{}? This cannot be undone. To keep the history, choose \u{201c}Stopped taking it\u{201d} instead.",
-                        med.input.name, entries, if entries == 1 { "y" } else { "ies" })}</p>
-                    <div class="actions">
-                        <button type="button" class="danger" on:click=delete.clone()>"Delete"</button>
-                        <button type="button" class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
-                    </div>
-                </div>
-            </Show>
+            <ConfirmDelete open=confirm_delete on_delete=delete
+                message=format!("Delete {} and its {} dose-log entr{}? This cannot be undone. To keep the history, choose \u{201c}Stopped taking it\u{201d} instead.",
+                    med.input.name, entries, if entries == 1 { "y" } else { "ies" }) />
         </li>
     }
 }
