@@ -12,6 +12,16 @@ cd "$ROOT"
 
 "$ROOT/scripts/setup.sh" || { echo; echo "0 passed, 1 failed (set-up failed: see above)"; exit 1; }
 
+# Keep the disk footprint small (a CI disk once ran out): test builds carry no debug info and keep no
+# incremental state (with them, target/ grew to ~10 GB: each debug wasm test binary was ~460 MB, and
+# wasm-bindgen-test-runner writes another copy to $TMPDIR). Panics still name file and line.
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0
+# Chromedriver leaves a ~100 MB browser profile in $TMPDIR for each browser test binary and never
+# removes it; keep all temporary files of the run under target/ and clear them before and after.
+TEST_TMP="$ROOT/target/test-tmp"
+rm -rf "$TEST_TMP"; mkdir -p "$TEST_TMP"
+export TMPDIR="$TEST_TMP"
+
 PASSED=0
 FAILED=0
 FAILED_TIERS=()
@@ -74,6 +84,8 @@ else
   echo "trunk build failed (see $LOGS/trunk.log)"
   FAILED=$((FAILED + 1)); FAILED_TIERS+=("trunk-build")
 fi
+
+rm -rf "$TEST_TMP"
 
 echo
 [ ${#FAILED_TIERS[@]} -eq 0 ] || echo "failed tiers: ${FAILED_TIERS[*]} (logs in target/test-logs/)"
