@@ -9,7 +9,9 @@
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+
+use futures::StreamExt;
 
 use phr_record::{Record, SegmentLoadError};
 use phr_vault::{
@@ -178,7 +180,20 @@ pub struct Session {
     record_revision: Cell<u64>,
     index: RefCell<Option<(u64, Rc<phr_views::Index>)>>,
     timings: Cell<SaveTimings>,
+    /// This session, once shared ([`Session::into_shared`]): lets a save schedule the index cache.
+    me: RefCell<Weak<Session>>,
+    /// An index cache write is scheduled.
+    cache_scheduled: Cell<bool>,
+    /// The index came from the stored cache at unlock (rather than being built).
+    index_from_cache: bool,
 }
+
+/// How long after the last save the index cache is written (a burst of saves, as in an import,
+/// writes it once).
+const INDEX_CACHE_DELAY_MS: u32 = 1_000;
+
+/// How many segments a save seals at once.
+const SEAL_AHEAD: usize = 4;
 
 /// Time spent saving since the session opened (ms), by phase; the import publishes it for the
 /// benchmark.
@@ -305,6 +320,7 @@ impl Session {
                 })
                 .ok()
             });
+        let index_from_cache = cached_index.is_some();
         let (record, load_errors) =
             crate::perf::timed("phr-record-load", || Record::load_results(plaintexts));
         crate::perf::mark("phr-record-loaded");
@@ -321,12 +337,28 @@ impl Session {
             record_revision: Cell::new(0),
             index: RefCell::new(cached_index.map(|i| (0, Rc::new(i)))),
             timings: Cell::new(SaveTimings::default()),
+            index_from_cache,
+            me: RefCell::new(Weak::new()),
+            cache_scheduled: Cell::new(false),
         })
     }
 
     /// The record, for reading. Never hold it across an `await`.
     pub fn record(&self) -> Ref<'_, Record> {
         self.record.borrow()
+    }
+
+    /// Whether the index was read from the stored cache at unlock.
+    pub fn loaded_index_cache(&self) -> bool {
+        self.index_from_cache
+    }
+
+    /// Shares the session; from then on each save that wrote something also schedules the
+    /// index cache (see [`Session::write_index_cache`]).
+    pub fn into_shared(self) -> Rc<Session> {
+        let shared = Rc::new(self);
+        *shared.me.borrow_mut() = Rc::downgrade(&shared);
+        shared
     }
 
     /// The record, for changing (then call [`Session::save`]). Never hold it across an `await`.
@@ -401,7 +433,82 @@ impl Session {
         }
         self.save_again.set(false);
         self.saving.set(false);
+        if matches!(&outcome, Ok(o) if o.segments_written > 0) {
+            self.schedule_index_cache();
+        }
         outcome
+    }
+
+    /// Writes the index cache a moment after the last save, in its own transaction, so that a save
+    /// only waits for the record itself. If the tab closes first, the next unlock builds the
+    /// index from the record (slower, never wrong).
+    fn schedule_index_cache(&self) {
+        let me = self.me.borrow().clone();
+        if me.strong_count() == 0 || self.cache_scheduled.replace(true) {
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            crate::platform::time::sleep(INDEX_CACHE_DELAY_MS).await;
+            let Some(session) = me.upgrade() else {
+                return;
+            };
+            session.cache_scheduled.set(false);
+            // A save that is running schedules the cache again when it ends. Failures only cost
+            // speed at the next unlock, so they are not reported.
+            let _ = session.write_index_cache().await;
+        });
+    }
+
+    /// Whether the stored index cache describes the stored record (no record segment is newer).
+    fn index_cache_current(&self) -> bool {
+        let vault = self.vault.borrow();
+        let segments = &vault.manifest().segments;
+        segments.get(INDEX_CACHE_SEGMENT).is_some_and(|cache| {
+            segments
+                .iter()
+                .filter(|(n, _)| n.as_str() != INDEX_CACHE_SEGMENT)
+                .all(|(_, e)| e.seq <= cache.seq)
+        })
+    }
+
+    /// Stores the views' index of the saved record, encrypted like the record, so the next unlock
+    /// need not rebuild it. Does nothing (Ok(false)) while a save runs, while there are unsaved
+    /// changes (the index would describe a record that is not stored), or when the stored cache
+    /// is current.
+    pub async fn write_index_cache(&self) -> Result<bool, VaultError> {
+        if self.saving.get() || self.has_unsaved_changes() || self.index_cache_current() {
+            return Ok(false);
+        }
+        self.saving.set(true);
+        let written = self.write_index_cache_once().await;
+        self.saving.set(false);
+        // A save asked for while the cache was written waited for it; run it now.
+        if self.save_again.replace(false) {
+            let _ = self.save().await;
+        }
+        written.map(|()| true)
+    }
+
+    async fn write_index_cache_once(&self) -> Result<(), VaultError> {
+        crate::perf::mark("phr-index-cache-save-start");
+        let index = self.index();
+        let mut cache = INDEX_CACHE_TAG.to_vec();
+        cache.extend_from_slice(&index.to_bytes());
+        drop(index);
+        let mut entropy = WebEntropy;
+        let sealed = self.seal(INDEX_CACHE_SEGMENT, cache, WebEntropy).await?;
+        let save = self.vault.borrow().plan_save_sealed_with_digests(
+            vec![sealed],
+            &[],
+            &now_rfc3339(),
+            &mut entropy,
+        )?;
+        self.db.execute(&save.write).await?;
+        let generation = save.generation();
+        self.vault.borrow_mut().commit(save)?;
+        remember_seen(&self.vault_id(), generation);
+        crate::perf::measure("phr-index-cache-save", "phr-index-cache-save-start");
+        Ok(())
     }
 
     /// Encrypts one segment with WebCrypto under the vault's framing; returns its name, the sealed
@@ -410,9 +517,9 @@ impl Session {
         &self,
         name: &str,
         plaintext: Vec<u8>,
-        entropy: &mut WebEntropy,
+        mut entropy: WebEntropy,
     ) -> Result<(String, Vec<u8>, [u8; 32]), VaultError> {
-        let parts = self.vault.borrow().seal_parts(name, entropy)?;
+        let parts = self.vault.borrow().seal_parts(name, &mut entropy)?;
         let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &plaintext)
             .await
             .map_err(|detail| VaultError::StorageUnavailable { detail })?;
@@ -433,12 +540,13 @@ impl Session {
                 ..SaveOutcome::default()
             });
         }
-        // Asked now, answered while the segments are sealed.
-        let estimate = idb::start_storage_estimate();
-        let mut entropy = WebEntropy;
-        let mut sealed = Vec::with_capacity(plan.write.len());
         let mut t = self.timings.get();
-        let (mut encode_ms, mut seal_ms) = (0.0, 0.0);
+        // Segments are serialised one at a time and sealed a few at a time (WebCrypto works
+        // beside the page), so at most SEAL_AHEAD plaintexts are alive at once.
+        let mut encode_ms = 0.0;
+        let sealing_started = perf_now();
+        let mut sealed = Vec::with_capacity(plan.write.len());
+        let mut in_flight = futures::stream::FuturesOrdered::new();
         for name in &plan.write {
             let started = perf_now();
             let plaintext = self.record.borrow().encode_segment(name).map_err(|e| {
@@ -447,24 +555,22 @@ impl Session {
                     detail: record_error_detail(&e),
                 }
             })?;
-            let encoded = perf_now();
-            encode_ms += encoded - started;
-            sealed.push(self.seal(name, plaintext, &mut entropy).await?);
-            seal_ms += perf_now() - encoded;
+            encode_ms += perf_now() - started;
+            in_flight.push_back(self.seal(name, plaintext, WebEntropy));
+            if in_flight.len() >= SEAL_AHEAD {
+                if let Some(done) = in_flight.next().await {
+                    sealed.push(done?);
+                }
+            }
         }
+        while let Some(done) = in_flight.next().await {
+            sealed.push(done?);
+        }
+        let seal_ms = perf_now() - sealing_started - encode_ms;
         t.encode_ms += encode_ms;
         t.encrypt_ms += seal_ms;
         self.timings.set(t);
-        // The index cache goes with the record it describes.
-        let index_started = perf_now();
-        let index = self.index();
-        let mut cache = INDEX_CACHE_TAG.to_vec();
-        cache.extend_from_slice(&index.to_bytes());
-        drop(index);
-        let index_ms = perf_now() - index_started;
-        let sealed_started = perf_now();
-        sealed.push(self.seal(INDEX_CACHE_SEGMENT, cache, &mut entropy).await?);
-        seal_ms += perf_now() - sealed_started;
+        let mut entropy = WebEntropy;
         let plan_started = perf_now();
         let deleted: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
         let save = self.vault.borrow().plan_save_sealed_with_digests(
@@ -475,13 +581,8 @@ impl Session {
         )?;
         let bytes = save.write.bytes_written();
         let header_ms = perf_now() - plan_started;
-        let estimate_started = perf_now();
-        if let Some(needed) = missing_space(bytes, estimate.await) {
-            return Err(VaultError::QuotaExceeded {
-                bytes_needed: Some(needed),
-            });
-        }
-        let estimate_ms = perf_now() - estimate_started;
+        // No space check first: a full disk fails the transaction, which changes nothing, and the
+        // space needed is worked out then.
         let persist_started = perf_now();
         let executed = self.db.execute(&save.write).await;
         let mut t = self.timings.get();
@@ -508,9 +609,7 @@ impl Session {
         for (key, ms) in [
             ("lastSaveEncodeMs", encode_ms),
             ("lastSaveSealMs", seal_ms),
-            ("lastSaveIndexMs", index_ms),
             ("lastSaveHeaderMs", header_ms),
-            ("lastSaveEstimateMs", estimate_ms),
             ("lastSavePersistMs", persist_ms),
         ] {
             crate::perf::stat(key, ms);
@@ -595,12 +694,7 @@ async fn open_segment(
 
 /// How many more bytes a write of `bytes` needs than the browser says are free, if any.
 async fn space_needed(bytes: u64) -> Option<u64> {
-    missing_space(bytes, idb::storage_estimate().await)
-}
-
-/// As [`space_needed`], from an estimate `(usage, quota)` already asked for.
-fn missing_space(bytes: u64, estimate: Option<(f64, f64)>) -> Option<u64> {
-    let (usage, quota) = estimate?;
+    let (usage, quota) = idb::storage_estimate().await?;
     let free = (quota - usage).max(0.0) as u64;
     (bytes > free).then(|| bytes - free)
 }

@@ -102,7 +102,7 @@ impl AppCtx {
     }
 
     pub fn unlocked(&self, session: Session) {
-        self.session.set_value(Some(Rc::new(session)));
+        self.session.set_value(Some(session.into_shared()));
         self.lock_reason.set(None);
         self.touch();
         self.phase.set(Phase::Unlocked);

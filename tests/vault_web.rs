@@ -251,3 +251,51 @@ async fn a_damaged_segment_is_named_and_the_rest_stays_readable() {
         "and protected from being overwritten"
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_index_cache_is_written_after_the_save_and_used_at_the_next_unlock() {
+    let (db, session) = new_vault("Index cache").await;
+    let session = session.into_shared();
+    add_resources(&session, &["a", "b"]);
+    session.save().await.unwrap();
+    let id = session.vault_id();
+    let saved = session.generation();
+    let early = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    assert!(
+        !early.loaded_index_cache(),
+        "the save does not wait for the index cache"
+    );
+    drop(early);
+
+    phr_app::platform::time::sleep(1_500).await;
+    assert!(
+        session.generation() > saved,
+        "a moment later the cache is stored, in its own transaction"
+    );
+    let reopened = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    assert!(reopened.loaded_index_cache());
+    assert_eq!(reopened.index().to_bytes(), session.index().to_bytes());
+    drop(reopened);
+
+    add_resources(&session, &["c"]);
+    assert!(
+        !session.write_index_cache().await.unwrap(),
+        "never while changes are unsaved: it would describe a record that is not stored"
+    );
+    session.save().await.unwrap();
+    assert!(session.write_index_cache().await.unwrap());
+    assert!(
+        !session.write_index_cache().await.unwrap(),
+        "nothing to write when the stored cache is current"
+    );
+    let reopened = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    assert!(reopened.loaded_index_cache());
+    assert_eq!(reopened.record().len(), 3);
+    assert_eq!(reopened.index().to_bytes(), session.index().to_bytes());
+}

@@ -188,15 +188,4 @@ pub async fn fetch_own_file(path: &str) -> Result<(u16, Vec<u8>), String> {
     Ok((status, Uint8Array::new(&buffer).to_vec()))
 }
 
-/// Waits `ms` milliseconds.
-pub async fn sleep(ms: u32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                ms.min(i32::MAX as u32) as i32,
-            );
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
+pub use crate::platform::time::sleep;

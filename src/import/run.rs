@@ -400,15 +400,7 @@ impl Loop {
                     let request = batch.request_url;
                     let mut items = Vec::with_capacity(batch.resources.len());
                     for r in batch.resources {
-                        match phr_fhir::Resource::from_json(r.json) {
-                            Ok(res) => items.push((res, request.clone())),
-                            Err(e) => self.view(|v| {
-                                v.warnings.push(format!(
-                                    "A {} from {} could not be read ({e}) and was skipped.",
-                                    r.resource_type, self.name
-                                ))
-                            }),
-                        }
+                        items.push((r.resource, request.clone()));
                     }
                     let n = items.len();
                     let outcome =

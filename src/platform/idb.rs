@@ -158,22 +158,16 @@ impl Db {
     /// Runs a write plan atomically: precondition, then every operation, in one transaction.
     pub async fn execute(&self, plan: &WritePlan) -> Result<(), VaultError> {
         let (tx, store) = self.store(TransactionMode::ReadWrite)?;
-        let get = |key: String| {
-            let store = store.clone();
-            async move {
-                let request = store
-                    .get(JsValue::from_str(&key))
-                    .map_err(|e| unavailable(e.to_string()))?;
-                let value = request.await.map_err(|e| unavailable(e.to_string()))?;
-                Ok::<_, VaultError>(value.as_ref().and_then(to_bytes))
-            }
+        // The precondition's reads and then every write are issued at once, without waiting for
+        // the reads: the browser runs a transaction's requests in order, so if the precondition
+        // fails the transaction is aborted and none of the writes happen.
+        let read = |key: String| {
+            store
+                .get(JsValue::from_str(&key))
+                .map_err(|e| unavailable(e.to_string()))
         };
-        let header = get(header_key(&plan.vault_id)).await?;
-        let manifest = get(manifest_key(&plan.vault_id)).await?;
-        if let Err(e) = plan.expect.check(header.as_deref(), manifest.as_deref()) {
-            let _ = tx.abort();
-            return Err(e);
-        }
+        let header = read(header_key(&plan.vault_id))?;
+        let manifest = read(manifest_key(&plan.vault_id))?;
         for op in &plan.ops {
             let issued = match op {
                 Op::Put { key, value } => store
@@ -190,6 +184,18 @@ impl Db {
             }
         }
         let tx_handle = store.transaction();
+        // A write that fails (a full disk) aborts the transaction, and with it these reads: report
+        // the transaction's own error.
+        let value = |v: Result<Option<JsValue>, ::idb::Error>| match v {
+            Ok(v) => Ok(v.as_ref().and_then(to_bytes)),
+            Err(e) => Err(map_idb_error(e, tx_handle.error())),
+        };
+        let header = value(header.await)?;
+        let manifest = value(manifest.await)?;
+        if let Err(e) = plan.expect.check(header.as_deref(), manifest.as_deref()) {
+            let _ = tx.abort();
+            return Err(e);
+        }
         match tx.commit() {
             Ok(tx) => match tx.await {
                 Ok(TransactionResult::Committed) => Ok(()),
@@ -240,22 +246,14 @@ impl Db {
 
 /// Space the browser reports as used and available for this site, in bytes.
 pub async fn storage_estimate() -> Option<(f64, f64)> {
-    start_storage_estimate().await
-}
-
-/// Asks for the estimate now and returns a future of the answer, so that the question can run
-/// while other work goes on (a save asks it while it encrypts).
-pub fn start_storage_estimate() -> impl std::future::Future<Output = Option<(f64, f64)>> {
-    let promise = web_sys::window().and_then(|w| w.navigator().storage().estimate().ok());
-    async move {
-        let estimate = wasm_bindgen_futures::JsFuture::from(promise?).await.ok()?;
-        let get = |k: &str| {
-            js_sys::Reflect::get(&estimate, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_f64())
-        };
-        Some((get("usage")?, get("quota")?))
-    }
+    let promise = web_sys::window()?.navigator().storage().estimate().ok()?;
+    let estimate = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let get = |k: &str| {
+        js_sys::Reflect::get(&estimate, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    Some((get("usage")?, get("quota")?))
 }
 
 /// Asks the browser to keep this site's storage when space runs low (best effort).

@@ -17,3 +17,16 @@ pub fn perf_now() -> f64 {
         .map(|p| p.now())
         .unwrap_or_else(now_ms)
 }
+
+/// Waits `ms` milliseconds (a browser timer).
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                ms.min(i32::MAX as u32) as i32,
+            );
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -56,12 +56,7 @@ impl Default for CatalogCache {
 
 /// Waits until the browser has painted (so a progress message shows before a long step).
 pub async fn next_paint() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    crate::platform::time::sleep(30).await;
 }
 
 /// Copies text to the clipboard (`navigator.clipboard.writeText`); false if the browser refused.

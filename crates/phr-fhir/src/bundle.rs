@@ -135,7 +135,7 @@ fn parse_bundle_with_kind(text: &str) -> Result<(Option<String>, ParsedImport), 
             });
             continue;
         };
-        match Resource::from_json(raw.get()) {
+        match Resource::from_raw_value(raw) {
             Ok(r) => {
                 let outcome =
                     entry.search.as_ref().and_then(|s| s.mode.as_deref()) == Some("outcome");

@@ -18,6 +18,7 @@
 
 pub mod bundle;
 pub mod primitives;
+pub mod scan;
 pub mod types;
 pub mod views;
 
@@ -53,12 +54,24 @@ pub enum FhirError {
 ///
 /// Construction validates that the text is a JSON object with a plausible `resourceType`; it never
 /// changes the text.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Resource {
-    raw: Box<str>,
+    /// Held as a `RawValue` (valid JSON by construction), so that embedding it in a segment or a
+    /// share never reads it again.
+    raw: Box<RawValue>,
     resource_type: Box<str>,
     id: Option<Box<str>>,
 }
+
+impl PartialEq for Resource {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.get() == other.raw.get()
+            && self.resource_type == other.resource_type
+            && self.id == other.id
+    }
+}
+
+impl Eq for Resource {}
 
 impl std::fmt::Debug for Resource {
     // Deliberately omits the content: resources hold PHI and Debug output ends up in logs.
@@ -66,7 +79,7 @@ impl std::fmt::Debug for Resource {
         f.debug_struct("Resource")
             .field("resource_type", &self.resource_type)
             .field("id", &self.id)
-            .field("bytes", &self.raw.len())
+            .field("bytes", &self.raw.get().len())
             .finish()
     }
 }
@@ -125,10 +138,66 @@ impl Resource {
     pub fn from_json(raw: impl Into<String>) -> Result<Resource, FhirError> {
         let raw: String = raw.into();
         let (resource_type, id) = read_head(&raw)?;
+        // read_head read the whole text as one JSON object, so this cannot fail.
+        let raw = RawValue::from_string(raw).map_err(|e| FhirError::MalformedJson {
+            detail: e.to_string(),
+        })?;
         Ok(Resource {
-            raw: raw.into_boxed_str(),
+            raw,
             resource_type: resource_type.into_boxed_str(),
             id: id.map(String::into_boxed_str),
+        })
+    }
+
+    /// As [`Resource::from_json`], from JSON already checked by serde_json (a `RawValue` sliced
+    /// out of a Bundle or a stored segment): its text is copied, not read again.
+    pub fn from_raw_value(raw: &RawValue) -> Result<Resource, FhirError> {
+        let (resource_type, id) = read_head(raw.get())?;
+        Ok(Resource {
+            raw: raw.to_owned(),
+            resource_type: resource_type.into_boxed_str(),
+            id: id.map(String::into_boxed_str),
+        })
+    }
+
+    /// Builds the resource from text already read by [`scan::scan`] (one pass for both), with the
+    /// same checks and errors as [`Resource::from_json`].
+    pub fn from_scan(raw: Box<RawValue>, scan: &scan::Scan) -> Result<Resource, FhirError> {
+        if scan.len != raw.get().len() {
+            // Not the text that was scanned: read it properly.
+            return Resource::from_raw_value(&raw);
+        }
+        let rt = match &scan.resource_type {
+            scan::Field::Str(rt) => rt,
+            scan::Field::Missing => {
+                return Err(FhirError::NotFhir {
+                    detail: "it has no resourceType".into(),
+                })
+            }
+            scan::Field::Other => {
+                return Err(FhirError::NotFhir {
+                    detail: "its resourceType is not a string".into(),
+                })
+            }
+        };
+        if !is_resource_type_name(rt) {
+            return Err(FhirError::NotFhir {
+                detail: format!("\"{}\" is not a FHIR resource type", truncate(rt, 40)),
+            });
+        }
+        let id = match &scan.id {
+            scan::Field::Str(id) => Some(id.clone().into_boxed_str()),
+            scan::Field::Missing => None,
+            scan::Field::Other => {
+                return Err(FhirError::NotFhir {
+                    detail: "its id is not a string".into(),
+                })
+            }
+        };
+        Ok(Resource {
+            raw,
+            resource_type: rt.clone().into_boxed_str(),
+            id,
         })
     }
 
@@ -155,14 +224,12 @@ impl Resource {
 
     /// The original JSON text, byte for byte.
     pub fn raw(&self) -> &str {
-        &self.raw
+        self.raw.get()
     }
 
     /// The resource as an embedded JSON value that serialises to exactly [`Resource::raw`].
     pub fn raw_value(&self) -> &RawValue {
-        // The text was validated as JSON at construction, so this cannot fail; fall back to null
-        // rather than panic if it ever did.
-        serde_json::from_str::<&RawValue>(&self.raw).unwrap_or_else(|_| null_raw())
+        &self.raw
     }
 
     pub fn resource_type(&self) -> &str {
@@ -181,12 +248,12 @@ impl Resource {
     /// Parses the whole resource into a generic JSON value. Numbers become `f64` here, so never
     /// serialise this back as the resource: use [`Resource::raw`] for that.
     pub fn value(&self) -> serde_json::Value {
-        serde_json::from_str(&self.raw).unwrap_or(serde_json::Value::Null)
+        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
     }
 
     /// Reads a typed view (see [`views`]) from the original text.
     pub fn view<T: DeserializeOwned>(&self) -> Result<T, FhirError> {
-        serde_json::from_str(&self.raw).map_err(|e| FhirError::UnexpectedShape {
+        serde_json::from_str(self.raw.get()).map_err(|e| FhirError::UnexpectedShape {
             resource_type: self.resource_type.to_string(),
             detail: e.to_string(),
         })
@@ -205,13 +272,13 @@ impl<'de> Deserialize<'de> for Resource {
     /// `serde_json` (it relies on `RawValue`).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
-        Resource::from_json(String::from(raw.get())).map_err(serde::de::Error::custom)
+        let (resource_type, id) = read_head(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(Resource {
+            raw,
+            resource_type: resource_type.into_boxed_str(),
+            id: id.map(String::into_boxed_str),
+        })
     }
-}
-
-fn null_raw() -> &'static RawValue {
-    // `RawValue::NULL` is a constant in serde_json.
-    RawValue::NULL
 }
 
 /// Whether `s` looks like a FHIR resource type name (`Observation`, `AllergyIntolerance`, ...).

@@ -427,7 +427,7 @@ fn decode_chunk(
             .resource_key()
             .map_err(|_| SegmentProblem::Inconsistent("an entry has an invalid key"))?;
         // The one copy of the resource text.
-        let resource = Resource::from_json(e.r.get())
+        let resource = Resource::from_raw_value(e.r)
             .map_err(|_| SegmentProblem::Inconsistent("an entry is not a FHIR resource"))?;
         let matches = resource.resource_type() == key.resource_type()
             && match key.local() {
@@ -445,7 +445,7 @@ fn decode_chunk(
             return Err(SegmentProblem::Inconsistent("an entry appears twice"));
         }
         let authored = match e.pv {
-            Some(pv) => Some(Resource::from_json(pv.get()).map_err(|_| {
+            Some(pv) => Some(Resource::from_raw_value(pv).map_err(|_| {
                 SegmentProblem::Inconsistent("an entry's Provenance is not a FHIR resource")
             })?),
             None => None,
@@ -561,7 +561,7 @@ impl Loader {
                 check_version(f.v)?;
                 let mut consents = BTreeMap::new();
                 for raw in f.consents {
-                    let c = Resource::from_json(raw.get())
+                    let c = Resource::from_raw_value(raw)
                         .map_err(|_| SegmentProblem::Inconsistent("a consent is not FHIR"))?;
                     let id = c
                         .id()

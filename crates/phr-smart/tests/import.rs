@@ -202,7 +202,7 @@ fn raw_json(events: &[ImportEvent], ty: &str, id: &str) -> String {
         })
         .flat_map(|b| b.resources.iter())
         .find(|r| r.resource_type == ty && r.id == id)
-        .map(|r| r.json.clone())
+        .map(|r| r.resource.raw().to_string())
         .unwrap_or_else(|| panic!("{ty}/{id} not emitted"))
 }
 

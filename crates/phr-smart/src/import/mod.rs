@@ -70,8 +70,10 @@ pub struct RawResource {
     pub resource_type: String,
     /// `id`.
     pub id: String,
-    /// The resource's JSON text, byte-for-byte from the response body.
-    pub json: String,
+    /// The resource, its JSON text byte-for-byte from the response body.
+    pub resource: phr_fhir::Resource,
+    /// What the one read of the text found besides its head: references and attachment URLs.
+    pub scan: phr_fhir::scan::Scan,
 }
 
 /// Resources from one response.

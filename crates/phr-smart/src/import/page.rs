@@ -5,6 +5,8 @@
 //! or refused as a whole: if any entry is of a type that was not asked for, nothing from that page
 //! is emitted.
 
+use phr_fhir::scan::{scan, Field};
+use phr_fhir::Resource;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -31,11 +33,12 @@ pub(crate) struct Page {
 struct Head {
     #[serde(rename = "resourceType")]
     resource_type: Option<String>,
-    id: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct BundleView<'a> {
+    #[serde(rename = "resourceType", default)]
+    resource_type: Option<String>,
     #[serde(default)]
     total: Option<Value>,
     #[serde(default)]
@@ -103,12 +106,8 @@ fn parse_head<'a>(body: &'a [u8], expected: &str) -> Result<(&'a RawValue, Head)
     }
 }
 
-fn id_of(head: &Head) -> Option<String> {
-    head.id
-        .as_ref()
-        .and_then(Value::as_str)
-        .filter(|id| is_fhir_id(id))
-        .map(str::to_string)
+fn usable_id(id: &Field) -> Option<String> {
+    id.as_str().filter(|id| is_fhir_id(id)).map(str::to_string)
 }
 
 /// Parses a search result page for `expected_type`. `includes` lists the types asked for with
@@ -118,11 +117,16 @@ pub(crate) fn parse_search_page(
     expected_type: &str,
     includes: &[&str],
 ) -> Result<Page, ImportFailure> {
-    let (raw, _) = parse_head(body, "Bundle")?;
-    let bundle: BundleView =
-        serde_json::from_str(raw.get()).map_err(|_| ImportFailure::NotFhir {
-            what: "a damaged Bundle",
-        })?;
+    // One pass for a good page; a bad one is read again to say exactly what is wrong with it.
+    let bundle = match serde_json::from_slice::<BundleView>(body) {
+        Ok(b) if b.resource_type.as_deref() == Some("Bundle") => b,
+        _ => {
+            parse_head(body, "Bundle")?;
+            return Err(ImportFailure::NotFhir {
+                what: "a damaged Bundle",
+            });
+        }
+    };
     let mut page = Page {
         resources: Vec::new(),
         outcomes: Vec::new(),
@@ -141,14 +145,12 @@ pub(crate) fn parse_search_page(
             page.skipped += 1;
             continue;
         };
-        let head: Head =
-            serde_json::from_str(resource.get()).map_err(|_| ImportFailure::NotFhir {
-                what: "a Bundle entry that is not a FHIR resource",
-            })?;
-        let Some(ty) = head.resource_type.as_deref() else {
-            return Err(ImportFailure::NotFhir {
-                what: "a Bundle entry that is not a FHIR resource",
-            });
+        let not_fhir = || ImportFailure::NotFhir {
+            what: "a Bundle entry that is not a FHIR resource",
+        };
+        let scanned = scan(resource.get()).map_err(|_| not_fhir())?;
+        let Some(ty) = scanned.resource_type.as_str() else {
+            return Err(not_fhir());
         };
         let mode = entry.search.and_then(|s| s.mode);
         if ty == "OperationOutcome" {
@@ -168,14 +170,16 @@ pub(crate) fn parse_search_page(
                 found: crate::http::truncate(ty, 60),
             });
         }
-        let Some(id) = id_of(&head) else {
+        let Some(id) = usable_id(&scanned.id) else {
             page.skipped += 1;
             continue;
         };
+        let resource_type = ty.to_string();
         page.resources.push(RawResource {
-            resource_type: ty.to_string(),
+            resource: Resource::from_scan(resource.to_owned(), &scanned).map_err(|_| not_fhir())?,
+            resource_type,
             id,
-            json: resource.get().to_string(),
+            scan: scanned,
         });
     }
     Ok(page)
@@ -187,19 +191,28 @@ pub(crate) fn parse_single(
     expected_type: &str,
     expected_id: &str,
 ) -> Result<RawResource, ImportFailure> {
-    let (raw, head) = parse_head(body, expected_type)?;
-    match id_of(&head) {
+    let (raw, _) = parse_head(body, expected_type)?;
+    let scanned = scan(raw.get()).map_err(|_| ImportFailure::NotFhir {
+        what: "JSON that is not a FHIR resource",
+    })?;
+    let found = usable_id(&scanned.id);
+    match found {
         Some(id) if id == expected_id => Ok(RawResource {
+            resource: Resource::from_scan(raw.to_owned(), &scanned).map_err(|_| {
+                ImportFailure::NotFhir {
+                    what: "JSON that is not a FHIR resource",
+                }
+            })?,
             resource_type: expected_type.to_string(),
             id,
-            json: raw.get().to_string(),
+            scan: scanned,
         }),
         _ if expected_type == "Patient" => Err(ImportFailure::PatientMismatch),
         _ => Err(ImportFailure::WrongResourceType {
             expected: format!("{expected_type}/{expected_id}"),
             found: format!(
                 "{expected_type}/{}",
-                id_of(&head).unwrap_or_else(|| "(no id)".into())
+                found.unwrap_or_else(|| "(no id)".into())
             ),
         }),
     }
@@ -216,37 +229,30 @@ pub(crate) struct Links {
     pub external: u64,
 }
 
-/// Collects the references and attachment URLs of one resource.
+/// Collects the references and attachment URLs of one resource (read when its page was).
 pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments: bool) -> Links {
     let mut links = Links::default();
-    let Ok(v) = serde_json::from_str::<Value>(&resource.json) else {
-        return links;
-    };
-    walk_references(&v, base, &mut links);
-    if attachments {
-        let forms: Vec<&Value> = match resource.resource_type.as_str() {
-            "DocumentReference" => v
-                .get("content")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c.get("attachment"))
-                .collect(),
-            "DiagnosticReport" => v
-                .get("presentedForm")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .collect(),
-            _ => Vec::new(),
-        };
-        for attachment in forms {
-            if attachment.get("data").is_some() {
-                continue; // inline: already in the resource
+    for reference in &resource.scan.references {
+        match base.local_reference(reference) {
+            Some((ty, id)) if REFERENCE_TYPES.contains(&ty.as_str()) => {
+                if !links.references.iter().any(|(t, i)| *t == ty && *i == id) {
+                    links.references.push((ty, id));
+                }
             }
-            let Some(url) = attachment.get("url").and_then(Value::as_str) else {
-                continue;
-            };
+            Some(_) => {}
+            None => {
+                if (reference.starts_with("http://") || reference.starts_with("https://"))
+                    && REFERENCE_TYPES
+                        .iter()
+                        .any(|t| reference.contains(&format!("/{t}/")))
+                {
+                    links.external += 1;
+                }
+            }
+        }
+    }
+    if attachments {
+        for url in &resource.scan.attachment_urls {
             let absolute = if url.starts_with("http://") || url.starts_with("https://") {
                 base.contains(url).then(|| url.to_string())
             } else if crate::urls::split_type_id(url).is_some_and(|(t, _)| t == "Binary") {
@@ -265,39 +271,4 @@ pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments
         }
     }
     links
-}
-
-fn walk_references(v: &Value, base: &FhirBase, links: &mut Links) {
-    match v {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get("reference") {
-                match base.local_reference(reference) {
-                    Some((ty, id)) if REFERENCE_TYPES.contains(&ty.as_str()) => {
-                        if !links.references.iter().any(|(t, i)| *t == ty && *i == id) {
-                            links.references.push((ty, id));
-                        }
-                    }
-                    Some(_) => {}
-                    None => {
-                        if (reference.starts_with("http://") || reference.starts_with("https://"))
-                            && REFERENCE_TYPES
-                                .iter()
-                                .any(|t| reference.contains(&format!("/{t}/")))
-                        {
-                            links.external += 1;
-                        }
-                    }
-                }
-            }
-            for value in map.values() {
-                walk_references(value, base, links);
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                walk_references(item, base, links);
-            }
-        }
-        _ => {}
-    }
 }
