@@ -247,6 +247,7 @@ console.error('import and share (Verna Satterfield)');
     const own = st.parse_ms + st.store_ms + st.save_encode_ms + st.save_encrypt_ms + st.save_persist_ms + st.index_ms;
     ours.push(own);
     importStats.push(st);
+    console.error(`  import stats: ${JSON.stringify(st)}`);
     // The JS floor on the same bytes: JSON.parse each response, encrypt them with WebCrypto and put
     // them into IndexedDB, in plain JS.
     floors.push(await p.evaluate(async (texts) => {
