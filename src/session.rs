@@ -184,6 +184,8 @@ pub struct Session {
     me: RefCell<Weak<Session>>,
     /// An index cache write is scheduled.
     cache_scheduled: Cell<bool>,
+    /// An index cache write is running (saves wait for it).
+    cache_writing: Cell<bool>,
     /// The index came from the stored cache at unlock (rather than being built).
     index_from_cache: bool,
 }
@@ -340,6 +342,7 @@ impl Session {
             index_from_cache,
             me: RefCell::new(Weak::new()),
             cache_scheduled: Cell::new(false),
+            cache_writing: Cell::new(false),
         })
     }
 
@@ -419,6 +422,11 @@ impl Session {
     /// Saves in one tab never overlap: a save requested while one runs is folded into a second
     /// round once the first finishes.
     pub async fn save(&self) -> Result<SaveOutcome, VaultError> {
+        // An index cache write is short (one transaction); wait for it, so that this save runs
+        // and its caller hears how it went.
+        while self.cache_writing.get() {
+            crate::platform::time::sleep(5).await;
+        }
         if self.saving.get() {
             self.save_again.set(true);
             return Ok(SaveOutcome {
@@ -476,16 +484,16 @@ impl Session {
     /// changes (the index would describe a record that is not stored), or when the stored cache
     /// is current.
     pub async fn write_index_cache(&self) -> Result<bool, VaultError> {
-        if self.saving.get() || self.has_unsaved_changes() || self.index_cache_current() {
+        if self.saving.get()
+            || self.cache_writing.get()
+            || self.has_unsaved_changes()
+            || self.index_cache_current()
+        {
             return Ok(false);
         }
-        self.saving.set(true);
+        self.cache_writing.set(true);
         let written = self.write_index_cache_once().await;
-        self.saving.set(false);
-        // A save asked for while the cache was written waited for it; run it now.
-        if self.save_again.replace(false) {
-            let _ = self.save().await;
-        }
+        self.cache_writing.set(false);
         written.map(|()| true)
     }
 

@@ -287,6 +287,14 @@ async fn the_index_cache_is_written_after_the_save_and_used_at_the_next_unlock()
         "never while changes are unsaved: it would describe a record that is not stored"
     );
     session.save().await.unwrap();
+    // A save asked for while the cache is being written waits for it, then runs and reports.
+    let (cached, saved) = futures::join!(session.write_index_cache(), async {
+        add_resources(&session, &["d"]);
+        session.save().await
+    });
+    assert!(cached.unwrap());
+    assert_eq!(saved.unwrap().segments_written, 1, "the save really ran");
+    assert!(!session.has_unsaved_changes());
     assert!(session.write_index_cache().await.unwrap());
     assert!(
         !session.write_index_cache().await.unwrap(),
@@ -296,6 +304,6 @@ async fn the_index_cache_is_written_after_the_save_and_used_at_the_next_unlock()
         .await
         .unwrap();
     assert!(reopened.loaded_index_cache());
-    assert_eq!(reopened.record().len(), 3);
+    assert_eq!(reopened.record().len(), 4);
     assert_eq!(reopened.index().to_bytes(), session.index().to_bytes());
 }
