@@ -159,7 +159,38 @@ pub async fn verify_credential(
 pub const INDEX_CACHE_SEGMENT: &str = "cache.index";
 /// Prefix of the cache segment: the app version, so a new app never trusts an older app's index.
 const INDEX_CACHE_TAG: &[u8] =
-    concat!("phr-index-cache ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+    concat!("phr-index-cache-2 ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+
+/// Which stored record an index cache describes: every record segment's name and sequence number.
+/// The cache is used only when this equals the manifest's (after a restore, which seals every
+/// segment anew, or after any later save, it does not).
+fn record_fingerprint(segments: &BTreeMap<String, phr_vault::SegmentEntry>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, entry) in segments {
+        if name != INDEX_CACHE_SEGMENT {
+            out.extend_from_slice(format!("{name} {}\n", entry.seq).as_bytes());
+        }
+    }
+    out
+}
+
+/// The cache segment's plaintext: tag, fingerprint (length-prefixed), index.
+fn encode_index_cache(fingerprint: &[u8], index: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(INDEX_CACHE_TAG.len() + 4 + fingerprint.len() + index.len());
+    out.extend_from_slice(INDEX_CACHE_TAG);
+    out.extend_from_slice(&(fingerprint.len() as u32).to_le_bytes());
+    out.extend_from_slice(fingerprint);
+    out.extend_from_slice(index);
+    out
+}
+
+/// The fingerprint and index bytes of a cache segment, if it is one of this app version's.
+fn decode_index_cache(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let body = bytes.strip_prefix(INDEX_CACHE_TAG)?;
+    let len = u32::from_le_bytes(body.get(..4)?.try_into().ok()?) as usize;
+    let rest = &body[4..];
+    (rest.len() >= len).then(|| rest.split_at(len))
+}
 
 /// The unlocked vault.
 ///
@@ -188,6 +219,8 @@ pub struct Session {
     cache_writing: Cell<bool>,
     /// The index came from the stored cache at unlock (rather than being built).
     index_from_cache: bool,
+    /// The record fingerprint of the stored index cache, when it is known to be usable.
+    cache_describes: RefCell<Option<Vec<u8>>>,
 }
 
 /// How long after the last save the index cache is written (a burst of saves, as in an import,
@@ -301,22 +334,19 @@ impl Session {
             .map(|(_, r)| r.as_ref().map(Vec::len).unwrap_or(0))
             .sum();
         crate::perf::stat("plaintextBytes", plaintext_bytes as f64);
-        // The index cache is not part of the record; use it only if no record segment is newer.
+        // The index cache is not part of the record; use it only if it describes exactly the
+        // stored record.
+        let fingerprint = record_fingerprint(&vault.manifest().segments);
         let cached_index = plaintexts
             .iter()
             .position(|(n, _)| n == INDEX_CACHE_SEGMENT)
             .map(|i| plaintexts.remove(i).1)
             .and_then(Result::ok)
-            .filter(|_| {
-                let segments = &vault.manifest().segments;
-                let cache_seq = segments.get(INDEX_CACHE_SEGMENT).map_or(0, |e| e.seq);
-                segments
-                    .iter()
-                    .filter(|(n, _)| n.as_str() != INDEX_CACHE_SEGMENT)
-                    .all(|(_, e)| e.seq <= cache_seq)
-            })
             .and_then(|bytes| {
-                let body = bytes.strip_prefix(INDEX_CACHE_TAG)?;
+                let (describes, body) = decode_index_cache(&bytes)?;
+                if describes != fingerprint.as_slice() {
+                    return None;
+                }
                 crate::perf::timed("phr-index-cache-load", || {
                     phr_views::Index::from_bytes(body)
                 })
@@ -340,6 +370,7 @@ impl Session {
             index: RefCell::new(cached_index.map(|i| (0, Rc::new(i)))),
             timings: Cell::new(SaveTimings::default()),
             index_from_cache,
+            cache_describes: RefCell::new(index_from_cache.then_some(fingerprint)),
             me: RefCell::new(Weak::new()),
             cache_scheduled: Cell::new(false),
             cache_writing: Cell::new(false),
@@ -467,16 +498,10 @@ impl Session {
         });
     }
 
-    /// Whether the stored index cache describes the stored record (no record segment is newer).
+    /// Whether the stored index cache describes the stored record.
     fn index_cache_current(&self) -> bool {
-        let vault = self.vault.borrow();
-        let segments = &vault.manifest().segments;
-        segments.get(INDEX_CACHE_SEGMENT).is_some_and(|cache| {
-            segments
-                .iter()
-                .filter(|(n, _)| n.as_str() != INDEX_CACHE_SEGMENT)
-                .all(|(_, e)| e.seq <= cache.seq)
-        })
+        let now = record_fingerprint(&self.vault.borrow().manifest().segments);
+        self.cache_describes.borrow().as_deref() == Some(now.as_slice())
     }
 
     /// Stores the views' index of the saved record, encrypted like the record, so the next unlock
@@ -500,8 +525,8 @@ impl Session {
     async fn write_index_cache_once(&self) -> Result<(), VaultError> {
         crate::perf::mark("phr-index-cache-save-start");
         let index = self.index();
-        let mut cache = INDEX_CACHE_TAG.to_vec();
-        cache.extend_from_slice(&index.to_bytes());
+        let fingerprint = record_fingerprint(&self.vault.borrow().manifest().segments);
+        let cache = encode_index_cache(&fingerprint, &index.to_bytes());
         drop(index);
         let mut entropy = WebEntropy;
         let sealed = self.seal(INDEX_CACHE_SEGMENT, cache, WebEntropy).await?;
@@ -514,6 +539,7 @@ impl Session {
         self.db.execute(&save.write).await?;
         let generation = save.generation();
         self.vault.borrow_mut().commit(save)?;
+        *self.cache_describes.borrow_mut() = Some(fingerprint);
         remember_seen(&self.vault_id(), generation);
         crate::perf::measure("phr-index-cache-save", "phr-index-cache-save-start");
         Ok(())

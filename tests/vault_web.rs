@@ -306,4 +306,14 @@ async fn the_index_cache_is_written_after_the_save_and_used_at_the_next_unlock()
     assert!(reopened.loaded_index_cache());
     assert_eq!(reopened.record().len(), 4);
     assert_eq!(reopened.index().to_bytes(), session.index().to_bytes());
+    drop(reopened);
+
+    // A save after the cache was written makes it stale: the next unlock builds the index.
+    add_resources(&session, &["e"]);
+    session.save().await.unwrap();
+    let reopened = Session::unlock_with_passphrase_kek(&db, &id, &kek_for(PASS))
+        .await
+        .unwrap();
+    assert!(!reopened.loaded_index_cache(), "a stale cache is not used");
+    assert_eq!(reopened.record().len(), 5);
 }
