@@ -230,6 +230,28 @@ const INDEX_CACHE_DELAY_MS: u32 = 1_000;
 /// How many segments a save seals at once.
 const SEAL_AHEAD: usize = 4;
 
+/// A segment blob sealed in JavaScript, with its segment name and storage key.
+struct SealedJs {
+    name: String,
+    /// The generation it was sealed for; its key names it.
+    seq: u64,
+    key: String,
+    blob: js_sys::Uint8Array,
+    /// The blob's SHA-256, being computed by WebCrypto (started as soon as the blob existed).
+    digest: std::pin::Pin<Box<dyn std::future::Future<Output = Result<[u8; 32], String>>>>,
+}
+
+/// Where one save's time went (ms), and its size.
+#[derive(Default)]
+struct SaveParts {
+    encode_ms: f64,
+    seal_ms: f64,
+    digest_ms: f64,
+    header_ms: f64,
+    persist_ms: f64,
+    bytes: u64,
+}
+
 /// Time spent saving since the session opened (ms), by phase; the import publishes it for the
 /// benchmark.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -528,15 +550,10 @@ impl Session {
         let fingerprint = record_fingerprint(&self.vault.borrow().manifest().segments);
         let cache = encode_index_cache(&fingerprint, &index.to_bytes());
         drop(index);
-        let mut entropy = WebEntropy;
-        let sealed = self.seal(INDEX_CACHE_SEGMENT, cache, WebEntropy).await?;
-        let save = self.vault.borrow().plan_save_sealed_with_digests(
-            vec![sealed],
-            &[],
-            &now_rfc3339(),
-            &mut entropy,
-        )?;
-        self.db.execute(&save.write).await?;
+        let sealed = self.seal(INDEX_CACHE_SEGMENT, cache)?.await?;
+        let save = self
+            .write_sealed(vec![sealed], &[], &mut SaveParts::default())
+            .await?;
         let generation = save.generation();
         self.vault.borrow_mut().commit(save)?;
         *self.cache_describes.borrow_mut() = Some(fingerprint);
@@ -545,24 +562,92 @@ impl Session {
         Ok(())
     }
 
-    /// Encrypts one segment with WebCrypto under the vault's framing; returns its name, the sealed
-    /// blob and the blob's SHA-256 (for the header). The plaintext is dropped as soon as it is sealed.
-    async fn seal(
+    /// Starts encrypting one segment with WebCrypto under the vault's framing. The blob is built
+    /// and kept in JavaScript (it is never copied back into wasm memory); the plaintext is dropped
+    /// as soon as WebCrypto has taken its copy.
+    fn seal(
         &self,
         name: &str,
         plaintext: Vec<u8>,
-        mut entropy: WebEntropy,
-    ) -> Result<(String, Vec<u8>, [u8; 32]), VaultError> {
-        let parts = self.vault.borrow().seal_parts(name, &mut entropy)?;
-        let ct = webcrypto::aes_gcm_encrypt(&self.key, &parts.nonce, &parts.aad, &plaintext)
-            .await
-            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
+    ) -> Result<impl std::future::Future<Output = Result<SealedJs, VaultError>>, VaultError> {
+        let (parts, seq) = {
+            let vault = self.vault.borrow();
+            (
+                vault.seal_parts(name, &mut WebEntropy)?,
+                vault.next_generation()?,
+            )
+        };
+        let key = phr_vault::segment_key(&self.vault_id(), name, seq);
+        let unavailable = |detail| VaultError::StorageUnavailable { detail };
+        let head = parts.head();
+        let sealing =
+            webcrypto::aes_gcm_seal_js(&self.key, &parts.nonce, &parts.aad, &plaintext, head)
+                .map_err(unavailable)?;
         drop(plaintext);
-        let blob = parts.assemble(&ct);
-        let digest = webcrypto::sha256(&blob)
-            .await
-            .map_err(|detail| VaultError::StorageUnavailable { detail })?;
-        Ok((name.to_string(), blob, digest))
+        let name = name.to_string();
+        Ok(async move {
+            let blob = sealing.await.map_err(unavailable)?;
+            // The digest starts now, beside the page (while the next segments are serialised
+            // and sealed), and is awaited when the manifest is planned.
+            let digest = webcrypto::sha256_js(&blob);
+            Ok(SealedJs {
+                name,
+                seq,
+                key,
+                blob,
+                digest: Box::pin(digest),
+            })
+        })
+    }
+
+    /// Writes segment blobs sealed by [`Session::seal`], the manifest that names them and the
+    /// deletion of `deleted` in one transaction, and returns the executed plan for
+    /// [`Vault::commit`].
+    async fn write_sealed(
+        &self,
+        sealed: Vec<SealedJs>,
+        deleted: &[&str],
+        parts: &mut SaveParts,
+    ) -> Result<phr_vault::SavePlan, VaultError> {
+        let unavailable = |detail| VaultError::StorageUnavailable { detail };
+        let mut blobs = Vec::with_capacity(sealed.len());
+        let mut described = Vec::with_capacity(sealed.len());
+        let started = perf_now();
+        for s in sealed {
+            described.push(phr_vault::DescribedSegment {
+                name: s.name,
+                seq: s.seq,
+                len: u64::from(s.blob.length()),
+                sha256: s.digest.await.map_err(unavailable)?,
+            });
+            blobs.push((s.key, s.blob));
+        }
+        parts.digest_ms = perf_now() - started;
+        let started = perf_now();
+        let save = self.vault.borrow().plan_save_described(
+            described,
+            deleted,
+            &now_rfc3339(),
+            &mut WebEntropy,
+        )?;
+        parts.header_ms = perf_now() - started;
+        parts.bytes = blobs
+            .iter()
+            .map(|(_, b)| u64::from(b.length()))
+            .sum::<u64>()
+            + save.write.bytes_written();
+        let started = perf_now();
+        let executed = self.db.execute_with_blobs(&blobs, &save.write).await;
+        parts.persist_ms = perf_now() - started;
+        match executed {
+            Ok(()) => Ok(save),
+            Err(VaultError::QuotaExceeded { bytes_needed: None }) => {
+                Err(VaultError::QuotaExceeded {
+                    bytes_needed: space_needed(parts.bytes).await.or(Some(parts.bytes)),
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn save_once(&self) -> Result<SaveOutcome, VaultError> {
@@ -574,10 +659,9 @@ impl Session {
                 ..SaveOutcome::default()
             });
         }
-        let mut t = self.timings.get();
         // Segments are serialised one at a time and sealed a few at a time (WebCrypto works
         // beside the page), so at most SEAL_AHEAD plaintexts are alive at once.
-        let mut encode_ms = 0.0;
+        let mut parts = SaveParts::default();
         let sealing_started = perf_now();
         let mut sealed = Vec::with_capacity(plan.write.len());
         let mut in_flight = futures::stream::FuturesOrdered::new();
@@ -589,8 +673,8 @@ impl Session {
                     detail: record_error_detail(&e),
                 }
             })?;
-            encode_ms += perf_now() - started;
-            in_flight.push_back(self.seal(name, plaintext, WebEntropy));
+            parts.encode_ms += perf_now() - started;
+            in_flight.push_back(self.seal(name, plaintext)?);
             if in_flight.len() >= SEAL_AHEAD {
                 if let Some(done) = in_flight.next().await {
                     sealed.push(done?);
@@ -600,57 +684,35 @@ impl Session {
         while let Some(done) = in_flight.next().await {
             sealed.push(done?);
         }
-        let seal_ms = perf_now() - sealing_started - encode_ms;
-        t.encode_ms += encode_ms;
-        t.encrypt_ms += seal_ms;
-        self.timings.set(t);
-        let mut entropy = WebEntropy;
-        let plan_started = perf_now();
+        parts.seal_ms = perf_now() - sealing_started - parts.encode_ms;
         let deleted: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
-        let save = self.vault.borrow().plan_save_sealed_with_digests(
-            sealed,
-            &deleted,
-            &now_rfc3339(),
-            &mut entropy,
-        )?;
-        let bytes = save.write.bytes_written();
-        let header_ms = perf_now() - plan_started;
-        // No space check first: a full disk fails the transaction, which changes nothing, and the
-        // space needed is worked out then.
-        let persist_started = perf_now();
-        let executed = self.db.execute(&save.write).await;
+        let written = self.write_sealed(sealed, &deleted, &mut parts).await;
         let mut t = self.timings.get();
-        let persist_ms = perf_now() - persist_started;
-        t.persist_ms += persist_ms;
+        t.encode_ms += parts.encode_ms;
+        t.encrypt_ms += parts.seal_ms;
+        t.persist_ms += parts.persist_ms;
         self.timings.set(t);
-        match executed {
-            Ok(()) => {}
-            Err(VaultError::QuotaExceeded { bytes_needed: None }) => {
-                return Err(VaultError::QuotaExceeded {
-                    bytes_needed: space_needed(bytes).await.or(Some(bytes)),
-                })
-            }
-            Err(e) => return Err(e),
-        }
+        let save = written?;
         let generation = save.generation();
         self.vault.borrow_mut().commit(save)?;
         self.record.borrow_mut().mark_saved(&plan);
         remember_seen(&self.vault_id(), generation);
         crate::perf::measure("phr-save", "phr-save-start");
-        crate::perf::stat("lastSaveBytes", bytes as f64);
+        crate::perf::stat("lastSaveBytes", parts.bytes as f64);
         crate::perf::stat("lastSaveSegments", plan.write.len() as f64);
         // Where the last save's time went (the benchmark prints these next to the floor).
         for (key, ms) in [
-            ("lastSaveEncodeMs", encode_ms),
-            ("lastSaveSealMs", seal_ms),
-            ("lastSaveHeaderMs", header_ms),
-            ("lastSavePersistMs", persist_ms),
+            ("lastSaveEncodeMs", parts.encode_ms),
+            ("lastSaveSealMs", parts.seal_ms),
+            ("lastSaveDigestMs", parts.digest_ms),
+            ("lastSaveHeaderMs", parts.header_ms),
+            ("lastSavePersistMs", parts.persist_ms),
         ] {
             crate::perf::stat(key, ms);
         }
         Ok(SaveOutcome {
             segments_written: plan.write.len(),
-            bytes_written: bytes,
+            bytes_written: parts.bytes,
             generation,
         })
     }

@@ -175,7 +175,11 @@ async fn a_second_tab_cannot_overwrite_the_first() {
     add_resources(&tab_a, &["from-a"]);
     tab_a.save().await.unwrap();
     add_resources(&tab_b, &["from-b"]);
+    let keys_before_b = db.keys().await.unwrap();
     let result = tab_b.save().await;
+    // Tab B's blobs were written under the same keys as tab A's newest ones, in the transaction
+    // its failed precondition aborted: every one of them is rolled back.
+    assert_eq!(db.keys().await.unwrap(), keys_before_b);
     assert!(matches!(result, Err(VaultError::Conflict)), "{result:?}");
     assert!(result.unwrap_err().to_string().contains("another tab"));
     assert!(
@@ -316,4 +320,41 @@ async fn the_index_cache_is_written_after_the_save_and_used_at_the_next_unlock()
         .unwrap();
     assert!(!reopened.loaded_index_cache(), "a stale cache is not used");
     assert_eq!(reopened.record().len(), 5);
+}
+
+/// Blobs sealed in JavaScript are put in the same transaction as the plan: a failed precondition
+/// rolls them back with it, and a plan that holds writes them all.
+#[wasm_bindgen_test]
+async fn blobs_held_in_javascript_are_written_with_their_plan_or_not_at_all() {
+    let _ = Db::delete_all().await;
+    let db = Db::open().await.unwrap();
+    let id = VaultId::from_bytes([3; 16]);
+    let blob = |n: u8| js_sys::Uint8Array::from(&vec![n; 100_000][..]);
+    let blobs = vec![
+        ("blob/a".to_string(), blob(1)),
+        ("blob/b".to_string(), blob(2)),
+    ];
+    let plan = |expect| phr_vault::WritePlan {
+        vault_id: id,
+        expect,
+        ops: vec![phr_vault::Op::Put {
+            key: phr_vault::manifest_key(&id),
+            value: b"manifest".to_vec(),
+        }],
+    };
+    // The plan expects a generation, and there is no vault: nothing is written.
+    let refused = db
+        .execute_with_blobs(&blobs, &plan(phr_vault::Expect::Generation(4)))
+        .await;
+    assert!(matches!(refused, Err(VaultError::Conflict)), "{refused:?}");
+    assert!(db.keys().await.unwrap().is_empty());
+    db.execute_with_blobs(&blobs, &plan(phr_vault::Expect::NoVault))
+        .await
+        .unwrap();
+    assert_eq!(db.get("blob/a").await.unwrap(), Some(vec![1; 100_000]));
+    assert_eq!(db.get("blob/b").await.unwrap(), Some(vec![2; 100_000]));
+    assert_eq!(
+        db.get(&phr_vault::manifest_key(&id)).await.unwrap(),
+        Some(b"manifest".to_vec())
+    );
 }

@@ -157,6 +157,18 @@ impl Db {
 
     /// Runs a write plan atomically: precondition, then every operation, in one transaction.
     pub async fn execute(&self, plan: &WritePlan) -> Result<(), VaultError> {
+        self.execute_with_blobs(&[], plan).await
+    }
+
+    /// Runs a save whose segment blobs were sealed in JavaScript (never copied into wasm
+    /// memory): the precondition's reads, the puts of `blobs` (key, bytes), then the plan's own
+    /// operations (the manifest that names the blobs, the deletes), all in one transaction, as
+    /// [`Db::execute`].
+    pub async fn execute_with_blobs(
+        &self,
+        blobs: &[(String, Uint8Array)],
+        plan: &WritePlan,
+    ) -> Result<(), VaultError> {
         let (tx, store) = self.store(TransactionMode::ReadWrite)?;
         // The precondition's reads and then every write are issued at once, without waiting for
         // the reads: the browser runs a transaction's requests in order, so if the precondition
@@ -168,6 +180,12 @@ impl Db {
         };
         let header = read(header_key(&plan.vault_id))?;
         let manifest = read(manifest_key(&plan.vault_id))?;
+        for (key, blob) in blobs {
+            if let Err(e) = store.put(blob, Some(&JsValue::from_str(key))) {
+                let _ = tx.abort();
+                return Err(map_idb_error(e, None));
+            }
+        }
         for op in &plan.ops {
             let issued = match op {
                 Op::Put { key, value } => store

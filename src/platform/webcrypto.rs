@@ -80,6 +80,51 @@ pub async fn aes_gcm_encrypt(
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
+/// AES-256-GCM encrypt that leaves the result in JavaScript: returns `head || ciphertext || tag`
+/// as a JS `Uint8Array`, so a segment blob is never copied back into wasm memory (it goes from
+/// here to the digest and to IndexedDB). WebCrypto copies `plaintext` when called, so the caller
+/// may drop it as soon as this future is created.
+pub fn aes_gcm_seal_js(
+    key: &CryptoKey,
+    nonce: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    head: Vec<u8>,
+) -> Result<impl std::future::Future<Output = Result<Uint8Array, String>>, String> {
+    let promise = subtle()
+        .encrypt_with_object_and_u8_array(&gcm_params(nonce, aad), key, plaintext)
+        .map_err(|e| js_error_text(&e))?;
+    Ok(async move {
+        let buf = JsFuture::from(promise)
+            .await
+            .map_err(|e| js_error_text(&e))?;
+        let ct = Uint8Array::new(&buf);
+        let blob = Uint8Array::new_with_length(head.len() as u32 + ct.length());
+        blob.subarray(0, head.len() as u32).copy_from(&head);
+        blob.set(&ct, head.len() as u32);
+        Ok(blob)
+    })
+}
+
+/// SHA-256 of bytes that live in JavaScript. The digest starts when this is called (WebCrypto
+/// copies the bytes then); the future only collects it.
+pub fn sha256_js(
+    data: &Uint8Array,
+) -> impl std::future::Future<Output = Result<[u8; 32], String>> + 'static {
+    let promise = subtle()
+        .digest_with_str_and_buffer_source("SHA-256", data)
+        .map_err(|e| js_error_text(&e));
+    async move {
+        let buf = JsFuture::from(promise?)
+            .await
+            .map_err(|e| js_error_text(&e))?;
+        let bytes = Uint8Array::new(&buf).to_vec();
+        bytes
+            .try_into()
+            .map_err(|_| "SHA-256 digest of the wrong length".into())
+    }
+}
+
 /// AES-256-GCM decrypt; `Err(None)` when authentication fails (tampered or wrong key), `Err(Some)`
 /// for other failures.
 pub async fn aes_gcm_decrypt(

@@ -87,5 +87,5 @@ pub use store::{
 pub use text::MAX_NAME_CHARS;
 pub use vault::{
     check_rollback, create_vault, create_vault_with_kek, stored_generation, CreateOptions, Created,
-    HeaderChange, SavePlan, Vault,
+    DescribedSegment, HeaderChange, SavePlan, Vault,
 };

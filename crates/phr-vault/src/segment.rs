@@ -93,6 +93,15 @@ impl SealParts {
         Self::new(vault_id, name, seq, random(entropy))
     }
 
+    /// The bytes before the ciphertext: `prefix || nonce`. A shell that keeps the ciphertext
+    /// outside this crate (in JavaScript) builds the blob as `head || ciphertext_and_tag`.
+    pub fn head(&self) -> Vec<u8> {
+        let mut head = Vec::with_capacity(self.prefix.len() + NONCE_LEN);
+        head.extend_from_slice(&self.prefix);
+        head.extend_from_slice(&self.nonce);
+        head
+    }
+
     /// The finished blob: `prefix || nonce || ciphertext_and_tag`. `ciphertext_and_tag` is
     /// exactly what WebCrypto's AES-GCM `encrypt` returns.
     pub fn assemble(&self, ciphertext_and_tag: &[u8]) -> Vec<u8> {

@@ -182,6 +182,19 @@ impl SavePlan {
     }
 }
 
+/// A segment blob sealed and held by the shell, described for the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribedSegment {
+    /// The segment's name.
+    pub name: String,
+    /// The sequence number the blob was sealed at (and is stored under): the next generation.
+    pub seq: u64,
+    /// The blob's length in bytes.
+    pub len: u64,
+    /// The blob's SHA-256.
+    pub sha256: [u8; 32],
+}
+
 /// A planned header rewrite (passphrase, recovery key or name). Execute [`HeaderChange::write`],
 /// then call [`Vault::commit_header`].
 #[derive(Debug, Clone)]
@@ -514,6 +527,70 @@ impl Vault {
         saved: &str,
         entropy: &mut impl Entropy,
     ) -> Result<SavePlan, VaultError> {
+        let id = self.vault_id();
+        let next = self.next_generation()?;
+        let described: Vec<DescribedSegment> = sealed
+            .iter()
+            .map(|(name, blob, sha256)| DescribedSegment {
+                name: name.clone(),
+                seq: next,
+                len: blob.len() as u64,
+                sha256: *sha256,
+            })
+            .collect();
+        let mut plan = self.build_save_described(described, deleted, saved, entropy)?;
+        // The blobs go first, then the manifest that names them, then the deletes.
+        let mut ops: Vec<Op> = sealed
+            .into_iter()
+            .map(|(name, blob, _)| Op::Put {
+                key: segment_key(&id, &name, next),
+                value: blob,
+            })
+            .collect();
+        ops.append(&mut plan.write.ops);
+        plan.write.ops = ops;
+        Ok(plan)
+    }
+
+    /// Plans a save whose segment blobs the shell holds and writes itself (sealed with
+    /// [`Vault::seal_parts`]; the blobs stay in JavaScript, so they are described here by their
+    /// length and SHA-256 only). The returned plan's write puts the manifest and deletes the
+    /// replaced blobs. It must run in the same atomic write as the puts of the described blobs,
+    /// each under [`segment_key`]`(vault, name, seq)`, issued before the plan's own operations.
+    /// Every `seq` must be the next generation (what [`Vault::seal_parts`] sealed at).
+    ///
+    /// # Errors
+    /// As [`Vault::plan_save`].
+    pub fn plan_save_described(
+        &self,
+        described: Vec<DescribedSegment>,
+        deleted: &[&str],
+        saved: &str,
+        entropy: &mut impl Entropy,
+    ) -> Result<SavePlan, VaultError> {
+        self.check_changes(described.iter().map(|d| d.name.as_str()), deleted)?;
+        let next = self.next_generation()?;
+        // A blob sealed for another save would be stored under a key this manifest does not name.
+        if let Some(d) = described.iter().find(|d| d.seq != next) {
+            return Err(VaultError::SegmentMismatch {
+                segment: d.name.clone(),
+                what: if d.seq < next {
+                    "an older save"
+                } else {
+                    "a newer save"
+                },
+            });
+        }
+        self.build_save_described(described, deleted, saved, entropy)
+    }
+
+    fn build_save_described(
+        &self,
+        described: Vec<DescribedSegment>,
+        deleted: &[&str],
+        saved: &str,
+        entropy: &mut impl Entropy,
+    ) -> Result<SavePlan, VaultError> {
         check_timestamp(saved)?;
         let id = self.vault_id();
         let next = self.next_generation()?;
@@ -522,26 +599,25 @@ impl Vault {
             saved: saved.to_owned(),
             segments: self.manifest.segments.clone(),
         };
-        let mut ops = Vec::with_capacity(sealed.len() * 2 + deleted.len() + 1);
         let mut deletes = Vec::new();
-        for (name, blob, sha256) in sealed {
+        for DescribedSegment {
+            name, len, sha256, ..
+        } in described
+        {
             let entry = SegmentEntry {
                 seq: next,
-                len: blob.len() as u64,
+                len,
                 sha256,
             };
             if let Some(old) = manifest.segments.insert(name.clone(), entry) {
                 deletes.push(segment_key(&id, &name, old.seq));
             }
-            ops.push(Op::Put {
-                key: segment_key(&id, &name, next),
-                value: blob,
-            });
         }
         for name in deleted {
             let old = manifest.segments.remove(*name).expect("checked to exist");
             deletes.push(segment_key(&id, name, old.seq));
         }
+        let mut ops = Vec::with_capacity(1 + deletes.len());
         ops.push(Op::Put {
             key: manifest_key(&id),
             value: manifest.seal(&self.key, &id, entropy)?,

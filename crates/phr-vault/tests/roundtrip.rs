@@ -325,3 +325,110 @@ fn caller_supplied_digests_match_the_hashing_path() {
         Err(VaultError::SegmentMissing { .. })
     ));
 }
+
+/// The browser keeps sealed blobs in JavaScript and only describes them (length, SHA-256): the
+/// described plan plus the blob puts under their segment keys, issued first, must be exactly the
+/// plan of the blob-taking path, and read back the same.
+#[test]
+fn described_blobs_plan_the_same_save_as_blobs_handed_over() {
+    use phr_vault::{DescribedSegment, Op};
+    use sha2::{Digest, Sha256};
+    let (created, mut store, _) = fast_vault(6);
+    let mut vault = reopen(&store, &created);
+    // A first save, so the second one replaces a blob and deletes one segment.
+    let mut e = TestEntropy::new(92);
+    vault
+        .save(
+            &mut store,
+            &[("fhir-1", b"old one"), ("fhir-2", b"old two")],
+            &[],
+            SAVED,
+            &mut e,
+        )
+        .unwrap();
+    let mut blobs = Vec::new();
+    for (i, (name, plaintext)) in [("fhir-1", &b"new one"[..]), ("notes", &b"new notes"[..])]
+        .into_iter()
+        .enumerate()
+    {
+        let parts = vault
+            .seal_parts(name, &mut TestEntropy::new(100 + i as u64))
+            .unwrap();
+        let ct = webcrypto_encrypt(vault.vault_key(), &parts.nonce, &parts.aad, plaintext);
+        let mut blob = parts.head();
+        blob.extend_from_slice(&ct);
+        assert_eq!(blob, parts.assemble(&ct), "head || ciphertext is the blob");
+        let digest: [u8; 32] = Sha256::digest(&blob).into();
+        blobs.push((name.to_string(), blob, digest));
+    }
+    let given = vault
+        .plan_save_sealed_with_digests(blobs.clone(), &["fhir-2"], SAVED, &mut TestEntropy::new(93))
+        .unwrap();
+    let described = vault
+        .plan_save_described(
+            blobs
+                .iter()
+                .map(|(name, blob, sha256)| DescribedSegment {
+                    name: name.clone(),
+                    seq: vault.next_generation().unwrap(),
+                    len: blob.len() as u64,
+                    sha256: *sha256,
+                })
+                .collect(),
+            &["fhir-2"],
+            SAVED,
+            &mut TestEntropy::new(93),
+        )
+        .unwrap();
+    assert_eq!(described.generation(), given.generation());
+    let mut whole = described.write.clone();
+    let mut puts: Vec<Op> = blobs
+        .iter()
+        .map(|(name, blob, _)| Op::Put {
+            key: phr_vault::segment_key(&vault.vault_id(), name, vault.next_generation().unwrap()),
+            value: blob.clone(),
+        })
+        .collect();
+    puts.append(&mut whole.ops);
+    whole.ops = puts;
+    assert_eq!(whole, given.write, "identical writes, byte for byte");
+    // The described plan alone writes no blob: only the manifest and the deletes.
+    assert!(matches!(&described.write.ops[0], Op::Put { key, .. } if !key.contains("/seg/")));
+    assert_eq!(described.write.ops.len(), 1 + 2);
+    execute(&mut store, &whole).unwrap();
+    vault.commit(described).unwrap();
+    let reopened = reopen(&store, &created);
+    let all = reopened.read_all(&store);
+    assert_eq!(all["fhir-1"].as_ref().unwrap(), b"new one");
+    assert_eq!(all["notes"].as_ref().unwrap(), b"new notes");
+    assert!(!all.contains_key("fhir-2"));
+    // Names are checked as in every other save, and a blob sealed for another save (its key would
+    // not be the one the manifest names) is refused.
+    let next = vault.next_generation().unwrap();
+    let one = |name: &str, seq| DescribedSegment {
+        name: name.into(),
+        seq,
+        len: 1,
+        sha256: [0; 32],
+    };
+    let plan = |d: Vec<DescribedSegment>| {
+        vault.plan_save_described(d, &[], SAVED, &mut TestEntropy::new(94))
+    };
+    assert!(plan(vec![one("notes", next); 2]).is_err());
+    assert!(plan(vec![one("", next)]).is_err());
+    assert!(matches!(
+        plan(vec![one("notes", next - 1)]),
+        Err(VaultError::SegmentMismatch {
+            what: "an older save",
+            ..
+        })
+    ));
+    assert!(matches!(
+        plan(vec![one("notes", next + 1)]),
+        Err(VaultError::SegmentMismatch {
+            what: "a newer save",
+            ..
+        })
+    ));
+    assert!(plan(vec![one("notes", next)]).is_ok());
+}
