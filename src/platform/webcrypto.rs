@@ -111,18 +111,19 @@ pub fn aes_gcm_seal_js(
 pub fn sha256_js(
     data: &Uint8Array,
 ) -> impl std::future::Future<Output = Result<[u8; 32], String>> + 'static {
-    let promise = subtle()
-        .digest_with_str_and_buffer_source("SHA-256", data)
-        .map_err(|e| js_error_text(&e));
-    async move {
-        let buf = JsFuture::from(promise?)
-            .await
-            .map_err(|e| js_error_text(&e))?;
-        let bytes = Uint8Array::new(&buf).to_vec();
-        bytes
-            .try_into()
-            .map_err(|_| "SHA-256 digest of the wrong length".into())
-    }
+    digest_result(subtle().digest_with_str_and_buffer_source("SHA-256", data))
+}
+
+/// The 32 bytes of a started `crypto.subtle.digest("SHA-256", …)`.
+async fn digest_result(promise: Result<js_sys::Promise, JsValue>) -> Result<[u8; 32], String> {
+    let promise = promise.map_err(|e| js_error_text(&e))?;
+    let buf = JsFuture::from(promise)
+        .await
+        .map_err(|e| js_error_text(&e))?;
+    let bytes = Uint8Array::new(&buf).to_vec();
+    bytes
+        .try_into()
+        .map_err(|_| "SHA-256 digest of the wrong length".into())
 }
 
 /// AES-256-GCM decrypt; `Err(None)` when authentication fails (tampered or wrong key), `Err(Some)`
@@ -145,14 +146,5 @@ pub async fn aes_gcm_decrypt(
 
 /// SHA-256 with the browser's native implementation.
 pub async fn sha256(data: &[u8]) -> Result<[u8; 32], String> {
-    let promise = subtle()
-        .digest_with_str_and_u8_array("SHA-256", data)
-        .map_err(|e| js_error_text(&e))?;
-    let buf = JsFuture::from(promise)
-        .await
-        .map_err(|e| js_error_text(&e))?;
-    let bytes = Uint8Array::new(&buf).to_vec();
-    bytes
-        .try_into()
-        .map_err(|_| "SHA-256 digest of the wrong length".into())
+    digest_result(subtle().digest_with_str_and_u8_array("SHA-256", data)).await
 }
