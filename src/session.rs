@@ -233,9 +233,8 @@ const SEAL_AHEAD: usize = 4;
 /// A segment blob sealed in JavaScript, with its segment name and storage key.
 struct SealedJs {
     name: String,
-    /// The generation it was sealed for; its key names it.
+    /// The generation it was sealed for (its storage key names it).
     seq: u64,
-    key: String,
     blob: js_sys::Uint8Array,
     /// The blob's SHA-256, being computed by WebCrypto (started as soon as the blob existed).
     digest: std::pin::Pin<Box<dyn std::future::Future<Output = Result<[u8; 32], String>>>>,
@@ -577,7 +576,6 @@ impl Session {
                 vault.next_generation()?,
             )
         };
-        let key = phr_vault::segment_key(&self.vault_id(), name, seq);
         let unavailable = |detail| VaultError::StorageUnavailable { detail };
         let head = parts.head();
         let sealing =
@@ -593,7 +591,6 @@ impl Session {
             Ok(SealedJs {
                 name,
                 seq,
-                key,
                 blob,
                 digest: Box::pin(digest),
             })
@@ -610,17 +607,18 @@ impl Session {
         parts: &mut SaveParts,
     ) -> Result<phr_vault::SavePlan, VaultError> {
         let unavailable = |detail| VaultError::StorageUnavailable { detail };
+        let vault_id = self.vault_id();
         let mut blobs = Vec::with_capacity(sealed.len());
         let mut described = Vec::with_capacity(sealed.len());
         let started = perf_now();
         for s in sealed {
             described.push(phr_vault::DescribedSegment {
-                name: s.name,
-                seq: s.seq,
                 len: u64::from(s.blob.length()),
                 sha256: s.digest.await.map_err(unavailable)?,
+                name: s.name.clone(),
+                seq: s.seq,
             });
-            blobs.push((s.key, s.blob));
+            blobs.push((phr_vault::segment_key(&vault_id, &s.name, s.seq), s.blob));
         }
         parts.digest_ms = perf_now() - started;
         let started = perf_now();
@@ -636,6 +634,8 @@ impl Session {
             .map(|(_, b)| u64::from(b.length()))
             .sum::<u64>()
             + save.write.bytes_written();
+        // No space check first: a full disk fails the transaction, which changes nothing, and the
+        // space needed is worked out then.
         let started = perf_now();
         let executed = self.db.execute_with_blobs(&blobs, &save.write).await;
         parts.persist_ms = perf_now() - started;
@@ -689,7 +689,8 @@ impl Session {
         let written = self.write_sealed(sealed, &deleted, &mut parts).await;
         let mut t = self.timings.get();
         t.encode_ms += parts.encode_ms;
-        t.encrypt_ms += parts.seal_ms;
+        // Encrypting includes the digests still running after the last blob was sealed.
+        t.encrypt_ms += parts.seal_ms + parts.digest_ms;
         t.persist_ms += parts.persist_ms;
         self.timings.set(t);
         let save = written?;
