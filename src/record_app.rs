@@ -196,6 +196,9 @@ pub async fn start(options: JsValue) -> Result<(), JsValue> {
     let app = rt.app;
     app.set_db(db);
     app.unlocked(session);
+    if let Some(session) = app.session() {
+        session.collect_garbage();
+    }
     if let Some(welcome) = get(&options, "welcome").as_string() {
         app.say(NoticeKind::Success, welcome);
     }

@@ -554,11 +554,50 @@ impl Session {
             .write_sealed(vec![sealed], &[], &mut SaveParts::default())
             .await?;
         let generation = save.generation();
-        self.vault.borrow_mut().commit(save)?;
+        let cleanup = self.vault.borrow_mut().commit(save)?;
+        self.start_cleanup(&cleanup);
         *self.cache_describes.borrow_mut() = Some(fingerprint);
         remember_seen(&self.vault_id(), generation);
         crate::perf::measure("phr-index-cache-save", "phr-index-cache-save-start");
         Ok(())
+    }
+
+    /// Deletes the blobs a committed save replaced, in a transaction of its own that a save does
+    /// not wait for. The transaction is started before this returns, so a later save or read is
+    /// ordered after it. If it fails (or the tab closes first) the blobs stay as orphans, which
+    /// [`Session::collect_garbage`] removes at the next unlock.
+    fn start_cleanup(&self, cleanup: &phr_vault::WritePlan) {
+        if cleanup.ops.is_empty() {
+            return;
+        }
+        crate::perf::mark("phr-save-cleanup-start");
+        if let Ok(done) = self.db.begin_with_blobs(&[], cleanup) {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = done.await;
+                crate::perf::measure("phr-save-cleanup", "phr-save-cleanup-start");
+            });
+        }
+    }
+
+    /// Removes the blobs of this vault that its manifest does not reference (left by a cleanup
+    /// that did not run), in the background. Blobs of a save another tab has in flight are never
+    /// touched, and if another tab saves meanwhile nothing is removed (the precondition fails).
+    pub fn collect_garbage(&self) {
+        let me = self.me.borrow().clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(db) = me.upgrade().map(|s| s.db.clone()) else {
+                return;
+            };
+            let Ok(keys) = db.keys().await else {
+                return;
+            };
+            let Some(plan) = me.upgrade().map(|s| s.vault.borrow().plan_gc(&keys)) else {
+                return;
+            };
+            if !plan.ops.is_empty() {
+                let _ = db.execute(&plan).await;
+            }
+        });
     }
 
     /// Starts encrypting one segment with WebCrypto under the vault's framing. The blob is built
@@ -695,7 +734,8 @@ impl Session {
         self.timings.set(t);
         let save = written?;
         let generation = save.generation();
-        self.vault.borrow_mut().commit(save)?;
+        let cleanup = self.vault.borrow_mut().commit(save)?;
+        self.start_cleanup(&cleanup);
         self.record.borrow_mut().mark_saved(&plan);
         remember_seen(&self.vault_id(), generation);
         crate::perf::measure("phr-save", "phr-save-start");

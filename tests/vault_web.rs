@@ -358,3 +358,63 @@ async fn blobs_held_in_javascript_are_written_with_their_plan_or_not_at_all() {
         Some(b"manifest".to_vec())
     );
 }
+
+#[wasm_bindgen_test]
+async fn replaced_blobs_are_deleted_after_a_save_and_orphans_at_unlock() {
+    let (db, session) = new_vault("Cleanup").await;
+    let session = session.into_shared();
+    add_resources(&session, &["a"]);
+    session.save().await.unwrap();
+    add_resources(&session, &["b"]);
+    session.save().await.unwrap();
+    let id = session.vault_id();
+    let prefix = format!("{}seg/", phr_vault::vault_prefix(&id));
+    let seg_keys = |keys: Vec<String>| -> Vec<String> {
+        keys.into_iter()
+            .filter(|k| k.starts_with(&prefix))
+            .collect()
+    };
+    // The second save's cleanup was started before save() returned, so this read runs after it:
+    // each segment has exactly one stored blob (the replaced ones are gone).
+    let stored = seg_keys(db.keys().await.unwrap());
+    let names: std::collections::BTreeSet<&str> = stored
+        .iter()
+        .map(|k| k[prefix.len()..].rsplit_once('/').unwrap().0)
+        .collect();
+    assert!(!stored.is_empty());
+    assert_eq!(
+        names.len(),
+        stored.len(),
+        "one blob per segment: {stored:?}"
+    );
+
+    // A blob no manifest names, as a cleanup that never ran (a closed tab) leaves behind ...
+    let orphan = phr_vault::segment_key(&id, "res.orphan", 1);
+    db.execute(&phr_vault::WritePlan {
+        vault_id: id,
+        expect: phr_vault::Expect::Generation(session.generation()),
+        ops: vec![phr_vault::Op::Put {
+            key: orphan.clone(),
+            value: vec![1, 2, 3],
+        }],
+    })
+    .await
+    .unwrap();
+    assert!(db.keys().await.unwrap().contains(&orphan));
+    // ... is removed by the garbage collection an unlock starts, and nothing else is.
+    session.collect_garbage();
+    let mut removed = false;
+    for _ in 0..100 {
+        if !db.keys().await.unwrap().contains(&orphan) {
+            removed = true;
+            break;
+        }
+        phr_app::platform::time::sleep(20).await;
+    }
+    assert!(removed, "the orphan was collected");
+    let after = db.keys().await.unwrap();
+    assert!(
+        stored.iter().all(|k| after.contains(k)),
+        "every referenced blob is kept"
+    );
+}

@@ -162,13 +162,26 @@ impl Db {
 
     /// Runs a save whose segment blobs were sealed in JavaScript (never copied into wasm
     /// memory): the precondition's reads, the puts of `blobs` (key, bytes), then the plan's own
-    /// operations (the manifest that names the blobs, the deletes), all in one transaction, as
+    /// operations (the manifest that names the blobs), all in one transaction, as
     /// [`Db::execute`].
     pub async fn execute_with_blobs(
         &self,
         blobs: &[(String, Uint8Array)],
         plan: &WritePlan,
     ) -> Result<(), VaultError> {
+        self.begin_with_blobs(blobs, plan)?.await
+    }
+
+    /// Starts [`Db::execute_with_blobs`] now: the transaction is created and every request is
+    /// issued before this returns, so any transaction started later runs after this one. The
+    /// returned future checks the precondition and commits; it must be polled (awaited or
+    /// spawned) right away, before the reads complete, or the writes would commit unchecked.
+    pub fn begin_with_blobs(
+        &self,
+        blobs: &[(String, Uint8Array)],
+        plan: &WritePlan,
+    ) -> Result<impl std::future::Future<Output = Result<(), VaultError>> + 'static, VaultError>
+    {
         let (tx, store) = self.store(TransactionMode::ReadWrite)?;
         // The precondition's reads and then every write are issued at once, without waiting for
         // the reads: the browser runs a transaction's requests in order, so if the precondition
@@ -202,29 +215,32 @@ impl Db {
             }
         }
         let tx_handle = store.transaction();
-        // A write that fails (a full disk) aborts the transaction, and with it these reads: report
-        // the transaction's own error.
-        let value = |v: Result<Option<JsValue>, ::idb::Error>| match v {
-            Ok(v) => Ok(v.as_ref().and_then(to_bytes)),
-            Err(e) => Err(map_idb_error(e, tx_handle.error())),
-        };
-        let header = value(header.await)?;
-        let manifest = value(manifest.await)?;
-        if let Err(e) = plan.expect.check(header.as_deref(), manifest.as_deref()) {
-            let _ = tx.abort();
-            return Err(e);
-        }
-        match tx.commit() {
-            Ok(tx) => match tx.await {
-                Ok(TransactionResult::Committed) => Ok(()),
-                Ok(TransactionResult::Aborted) => Err(map_idb_error(
-                    ::idb::Error::DomExceptionNotFound,
-                    tx_handle.error(),
-                )),
+        let expect = plan.expect.clone();
+        Ok(async move {
+            // A write that fails (a full disk) aborts the transaction, and with it these reads:
+            // report the transaction's own error.
+            let value = |v: Result<Option<JsValue>, ::idb::Error>| match v {
+                Ok(v) => Ok(v.as_ref().and_then(to_bytes)),
                 Err(e) => Err(map_idb_error(e, tx_handle.error())),
-            },
-            Err(e) => Err(map_idb_error(e, tx_handle.error())),
-        }
+            };
+            let header = value(header.await)?;
+            let manifest = value(manifest.await)?;
+            if let Err(e) = expect.check(header.as_deref(), manifest.as_deref()) {
+                let _ = tx.abort();
+                return Err(e);
+            }
+            match tx.commit() {
+                Ok(tx) => match tx.await {
+                    Ok(TransactionResult::Committed) => Ok(()),
+                    Ok(TransactionResult::Aborted) => Err(map_idb_error(
+                        ::idb::Error::DomExceptionNotFound,
+                        tx_handle.error(),
+                    )),
+                    Err(e) => Err(map_idb_error(e, tx_handle.error())),
+                },
+                Err(e) => Err(map_idb_error(e, tx_handle.error())),
+            }
+        })
     }
 
     /// A synchronous snapshot of one vault's keys and values, for operations of the pure crate that

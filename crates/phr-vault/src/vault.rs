@@ -165,12 +165,19 @@ pub fn check_rollback(found: u64, last_seen: Option<u64>) -> Result<(), VaultErr
 }
 
 /// A save that has been planned but not yet applied to the in-memory vault. Execute
-/// [`SavePlan::write`], then call [`Vault::commit`]. If execution fails, drop the plan: the vault
-/// stays at its previous generation and the save can be retried.
+/// [`SavePlan::write`], then call [`Vault::commit`], which hands back [`SavePlan::cleanup`] to run
+/// afterwards. If execution fails, drop the plan: the vault stays at its previous generation and
+/// the save can be retried.
 #[derive(Debug, Clone)]
 pub struct SavePlan {
-    /// The storage writes.
+    /// The storage writes: the new blobs and the manifest that names them. The save is complete
+    /// (and durable) once this has run.
     pub write: WritePlan,
+    /// Deletes the blobs this save replaced or removed, which nothing references once `write` has
+    /// run. It is a separate write so that a save does not wait for it; if it fails or never
+    /// runs, only orphans remain, and [`Vault::plan_gc`] removes them later. Its precondition is
+    /// this save's generation, so it never touches a newer save's state.
+    pub cleanup: WritePlan,
     base: u64,
     manifest: Manifest,
 }
@@ -539,7 +546,7 @@ impl Vault {
             })
             .collect();
         let mut plan = self.build_save_described(described, deleted, saved, entropy)?;
-        // The blobs go first, then the manifest that names them, then the deletes.
+        // The blobs go first, then the manifest that names them (the deletes are the cleanup).
         let mut ops: Vec<Op> = sealed
             .into_iter()
             .map(|(name, blob, _)| Op::Put {
@@ -554,8 +561,8 @@ impl Vault {
 
     /// Plans a save whose segment blobs the shell holds and writes itself (sealed with
     /// [`Vault::seal_parts`]; the blobs stay in JavaScript, so they are described here by their
-    /// length and SHA-256 only). The returned plan's write puts the manifest and deletes the
-    /// replaced blobs. It must run in the same atomic write as the puts of the described blobs,
+    /// length and SHA-256 only). The returned plan's write puts the manifest. It must run in the
+    /// same atomic write as the puts of the described blobs,
     /// each under [`segment_key`]`(vault, name, seq)`, issued before the plan's own operations.
     /// Every `seq` must be the next generation (what [`Vault::seal_parts`] sealed at).
     ///
@@ -617,17 +624,20 @@ impl Vault {
             let old = manifest.segments.remove(*name).expect("checked to exist");
             deletes.push(segment_key(&id, name, old.seq));
         }
-        let mut ops = Vec::with_capacity(1 + deletes.len());
-        ops.push(Op::Put {
+        let ops = vec![Op::Put {
             key: manifest_key(&id),
             value: manifest.seal(&self.key, &id, entropy)?,
-        });
-        ops.extend(deletes.into_iter().map(|key| Op::Delete { key }));
+        }];
         Ok(SavePlan {
             write: WritePlan {
                 vault_id: id,
                 expect: Expect::Generation(self.manifest.generation),
                 ops,
+            },
+            cleanup: WritePlan {
+                vault_id: id,
+                expect: Expect::Generation(next),
+                ops: deletes.into_iter().map(|key| Op::Delete { key }).collect(),
             },
             base: self.manifest.generation,
             manifest,
@@ -638,19 +648,23 @@ impl Vault {
     ///
     /// # Errors
     /// [`VaultError::Conflict`] if the plan was not based on the current generation.
-    pub fn commit(&mut self, plan: SavePlan) -> Result<(), VaultError> {
+    ///
+    /// Returns the save's [`SavePlan::cleanup`], to run next (or leave to garbage collection).
+    pub fn commit(&mut self, plan: SavePlan) -> Result<WritePlan, VaultError> {
         if plan.base != self.manifest.generation {
             return Err(VaultError::Conflict);
         }
         self.manifest = plan.manifest;
-        Ok(())
+        Ok(plan.cleanup)
     }
 
-    /// Plans, executes and commits a save on a synchronous store.
+    /// Plans, executes and commits a save on a synchronous store, then runs its cleanup.
     ///
     /// # Errors
     /// As [`Vault::plan_save`] and [`execute`]. On error the vault is unchanged, in memory and
-    /// (thanks to the write order) in storage as far as readers are concerned.
+    /// (thanks to the write order) in storage as far as readers are concerned. A failed cleanup
+    /// is not an error: the save is complete, and the blobs it did not delete are orphans that
+    /// [`Vault::plan_gc`] removes.
     pub fn save(
         &mut self,
         store: &mut impl Store,
@@ -661,7 +675,9 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let plan = self.plan_save(changed, deleted, saved, entropy)?;
         execute(store, &plan.write)?;
-        self.commit(plan)
+        let cleanup = self.commit(plan)?;
+        let _ = execute(store, &cleanup);
+        Ok(())
     }
 
     fn header_change(&self, header: Header) -> HeaderChange {

@@ -392,11 +392,24 @@ fn described_blobs_plan_the_same_save_as_blobs_handed_over() {
     puts.append(&mut whole.ops);
     whole.ops = puts;
     assert_eq!(whole, given.write, "identical writes, byte for byte");
-    // The described plan alone writes no blob: only the manifest and the deletes.
+    assert_eq!(described.cleanup, given.cleanup, "identical cleanups");
+    // The described plan alone writes no blob: only the manifest. Its cleanup deletes the blobs
+    // of the changed and the deleted segment, once the new generation is stored.
+    assert_eq!(described.write.ops.len(), 1);
     assert!(matches!(&described.write.ops[0], Op::Put { key, .. } if !key.contains("/seg/")));
-    assert_eq!(described.write.ops.len(), 1 + 2);
+    assert_eq!(described.cleanup.ops.len(), 2);
+    assert!(described
+        .cleanup
+        .ops
+        .iter()
+        .all(|op| matches!(op, Op::Delete { key } if key.contains("/seg/"))));
+    assert_eq!(
+        described.cleanup.expect,
+        phr_vault::Expect::Generation(described.generation())
+    );
     execute(&mut store, &whole).unwrap();
-    vault.commit(described).unwrap();
+    let cleanup = vault.commit(described).unwrap();
+    execute(&mut store, &cleanup).unwrap();
     let reopened = reopen(&store, &created);
     let all = reopened.read_all(&store);
     assert_eq!(all["fhir-1"].as_ref().unwrap(), b"new one");

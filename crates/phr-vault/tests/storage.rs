@@ -39,15 +39,21 @@ fn a_failure_at_any_step_of_a_save_leaves_the_old_or_the_new_state() {
     let probe = reopen(&store0, &created)
         .plan_save(&changed, &deleted, SAVED, &mut TestEntropy::new(50))
         .unwrap();
-    let ops = probe.write.ops.len();
+    let writes = probe.write.ops.len();
+    let ops = writes + probe.cleanup.ops.len();
     let manifest_at = probe
         .write
         .ops
         .iter()
         .position(|op| matches!(op, Op::Put { key, .. } if key.ends_with("/manifest")))
         .unwrap();
-    // Order: both new blobs, then the manifest, then the two deletes.
-    assert_eq!((ops, manifest_at), (5, 2));
+    // Order: both new blobs, then the manifest; then, as the cleanup, the two deletes.
+    assert_eq!((writes, ops, manifest_at), (3, 5, 2));
+    assert!(probe
+        .cleanup
+        .ops
+        .iter()
+        .all(|op| matches!(op, Op::Delete { .. })));
 
     for fault in [
         StoreError::Unavailable("tab closed".into()),
@@ -68,7 +74,7 @@ fn a_failure_at_any_step_of_a_save_leaves_the_old_or_the_new_state() {
             );
             let after = reopen(&store, &created);
             let state = record(&after, &store);
-            if k < ops {
+            if k < writes {
                 assert_eq!(
                     result.unwrap_err(),
                     VaultError::from(fault.clone()),
@@ -77,7 +83,9 @@ fn a_failure_at_any_step_of_a_save_leaves_the_old_or_the_new_state() {
                 // The in-memory vault did not move on: retrying is possible.
                 assert_eq!(vault.generation(), 2);
             } else {
+                // A failure in the cleanup does not fail the save: it is stored.
                 result.unwrap();
+                assert_eq!(vault.generation(), 3, "k={k}");
             }
             if k <= manifest_at {
                 assert_eq!(state, old, "k={k}: expected the old state");
@@ -530,4 +538,49 @@ fn garbage_collection_never_touches_another_tabs_save_in_flight() {
     assert_eq!(record(&reopen(&store, &created), &store)["a"], b"from B");
     // Tab A's stale GC plan is now a conflict.
     assert_eq!(execute(&mut store, &gc).unwrap_err(), VaultError::Conflict);
+}
+
+#[test]
+fn a_late_cleanup_never_deletes_what_a_newer_save_stored() {
+    let (created, mut store, mut e, _) = base(14);
+    let id = created.vault.vault_id();
+    let mut vault = reopen(&store, &created);
+    // Save 1 replaces "a"; its cleanup is held back (a tab that closed right after saving).
+    let plan = vault
+        .plan_save(&[("a", b"first".as_slice())], &[], SAVED, &mut e)
+        .unwrap();
+    execute(&mut store, &plan.write).unwrap();
+    let late = vault.commit(plan).unwrap();
+    assert_eq!(late.ops.len(), 1, "the replaced blob of a");
+    // Save 2 replaces "a" again, with its own cleanup.
+    vault
+        .save(
+            &mut store,
+            &[("a", b"second".as_slice())],
+            &[],
+            SAVED,
+            &mut e,
+        )
+        .unwrap();
+    let keys_before = store.keys_with_prefix(&vault_prefix(&id)).unwrap();
+    // Save 1's cleanup now runs: it is refused, and deletes nothing.
+    assert_eq!(
+        execute(&mut store, &late).unwrap_err(),
+        VaultError::Conflict
+    );
+    assert_eq!(
+        store.keys_with_prefix(&vault_prefix(&id)).unwrap(),
+        keys_before
+    );
+    // Its blob is an orphan that garbage collection removes; the record reads the newest state.
+    let keys = store.keys_with_prefix(&vault_prefix(&id)).unwrap();
+    let gc = vault.plan_gc(&keys);
+    assert_eq!(gc.ops.len(), 1, "{:?}", gc.ops);
+    execute(&mut store, &gc).unwrap();
+    let reopened = reopen(&store, &created);
+    assert_eq!(record(&reopened, &store)["a"], b"second");
+    assert_eq!(
+        store.keys_with_prefix(&vault_prefix(&id)).unwrap().len(),
+        reopened.segment_names().count() + 2
+    );
 }
