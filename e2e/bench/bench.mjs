@@ -243,7 +243,8 @@ console.error('save vs floor');
   row('  of which sealing (WebCrypto AES-GCM and SHA-256, blobs kept in JS)', part('lastSaveSealMs'));
   row('  of which the digests still running after the last blob / the manifest', `${part('lastSaveDigestMs')} / ${part('lastSaveHeaderMs')}`);
   row('  of which the IndexedDB transaction', part('lastSavePersistMs'));
-  row('  then, not waited for: deleting the blobs the save replaced (own transaction)', part('cleanupMs'));
+  row('  then, not waited for: deleting the blobs the save replaced (own transaction)',
+    parts.some((s) => s.cleanupMs != null) ? part('cleanupMs') : 'none (the save replaced no blob)');
   row('  then, not waited for: the index cache (build, seal, own transaction)', part('cacheMs'));
 }
 

@@ -40,10 +40,10 @@ use crate::route::{self, Route};
 use crate::session::Session;
 use crate::state::AppCtx;
 
-/// Save at least this often during an import (resources since the last save, or ms). A tab that
-/// closes mid-import loses at most this much fetching (the import resumes from the last save);
-/// each save costs a transaction, so an import of a few thousand resources saves only a few times.
-const SAVE_EVERY_RESOURCES: usize = 2_000;
+/// Save at least this often during an import (ms). A tab that closes mid-import loses at most
+/// this much fetching (the import resumes from the last save). Every save writes the record's
+/// changed segments again, so an import that finishes sooner saves only at its start (the resume
+/// state) and at its end; a pause (sign-in again, network lost) saves at once.
 const SAVE_EVERY_MS: f64 = 10_000.0;
 /// A full sync (which also notices what the provider no longer has) at least this often.
 const FULL_SYNC_EVERY_MS: u64 = 7 * 24 * 3600 * 1000;
@@ -787,7 +787,7 @@ async fn run(
         if let Some(summary) = finished {
             break summary;
         }
-        if lp.since_save >= SAVE_EVERY_RESOURCES || perf_now() - lp.last_save >= SAVE_EVERY_MS {
+        if perf_now() - lp.last_save >= SAVE_EVERY_MS {
             lp.set_phase(RunPhase::Saving);
             lp.save_progress(&s).await?;
             lp.set_phase(RunPhase::Fetching);
