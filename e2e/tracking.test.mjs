@@ -416,3 +416,50 @@ test('the tracking screen at desktop and phone width, without horizontal scroll'
   assert.deepEqual(consoleErrors(log), []);
   assert.deepEqual(await page.cspViolations(), []);
 });
+
+test("a provider's prescription: track my doses from it; the prescription itself is not changed", async () => {
+  const RX = 'Lisinopril 10 mg tablet';
+  await at(page, '2026-03-16T07:30:00-04:00');
+  await page.goto(APP_URL + '#/record/medications');
+  await page.getByRole('link', { name: new RegExp(RX) }).first().click();
+  await page.locator('#item-title').getByText(RX).waitFor();
+  assert.equal(await page.locator('#patient-reported-notice').count(), 0);
+  const itemUrl = page.url();
+
+  await page.locator('#track-prescription').click();
+  await page.locator('#med-form').waitFor();
+  assert.match(page.url(), /#\/tracking\/prescription\//);
+  const trackUrl = page.url();
+  assert.equal(await page.locator('#med-form-title').textContent(), `Track my doses of ${RX}`);
+  await page.locator('#med-form-prescription').getByText('Take 1 tablet by mouth once daily', { exact: false }).waitFor();
+  assert.equal(await page.locator('#med-name').inputValue(), RX);
+  assert.deepEqual(await page.locator('.med-time').evaluateAll((els) => els.map((e) => e.value)), ['08:00']);
+  assert.deepEqual(await axe(page), [], 'the form filled in from the prescription');
+  await page.locator('#med-save').click();
+  await page.locator('#app-notice').getByText(`${RX} was added.`).waitFor();
+
+  const card = medCard(page, RX);
+  await card.getByText('Your own tracking of a prescription from your provider.').waitFor();
+  await card.locator('.badge.patient', { hasText: 'You added' }).waitFor();
+  await at(page, '2026-03-16T08:05:00-04:00');
+  await doseRow(today(), RX, '08:00').locator('button.taken').click();
+  await doseRow(today(), RX, '08:00').getByText('Taken (logged 08:05)').waitFor();
+
+  // The card links back to the prescription, which is still the provider's, and says it is
+  // tracked instead of offering to track it again.
+  await card.getByRole('link', { name: `See the prescription of ${RX}` }).click();
+  await page.locator('#item-title').getByText(RX).waitFor();
+  assert.equal(page.url(), itemUrl);
+  await page.locator('#prescription-tracked').getByText(`You track the doses of this prescription in My tracking, as \u201c${RX}\u201d.`, { exact: false }).waitFor();
+  assert.equal(await page.locator('#track-prescription').count(), 0);
+  assert.equal(await page.locator('#patient-reported-notice').count(), 0, 'the prescription is not marked as added by the patient');
+
+  // Opening the tracking link again (history, bookmark) does not add it twice.
+  await page.goto(APP_URL + '#/');
+  await page.goto(trackUrl);
+  await page.locator('#tracking-title').waitFor();
+  await page.locator('#prescription-tracked').getByText('You already track the doses of this prescription', { exact: false }).waitFor();
+  assert.equal(await page.locator('#med-form').count(), 0);
+  assert.equal(await medCard(page, RX).count(), 1);
+  assert.deepEqual(consoleErrors(log), []);
+});

@@ -283,7 +283,10 @@ fn screen(route: Route, phase: Phase) -> AnyView {
         Route::Item(key) => view! { <pages::item::ItemPage key=key /> }.into_any(),
         Route::Import => pages::import::ImportPage().into_any(),
         Route::Vault => pages::vault_page::VaultPage().into_any(),
-        Route::Tracking => pages::tracking::TrackingPage().into_any(),
+        Route::Tracking => view! { <pages::tracking::TrackingPage /> }.into_any(),
+        Route::TrackPrescription(key) => {
+            view! { <pages::tracking::TrackingPage prescription=key /> }.into_any()
+        }
         Route::Share => pages::share::SharePage().into_any(),
         Route::Viewer(_) | Route::Privacy | Route::Settings => ().into_any(),
     }

@@ -17,6 +17,9 @@ pub enum Route {
     /// One item of the record, by its opaque key.
     Item(String),
     Tracking,
+    /// My tracking, with the form to track the doses of a provider's prescription (by the
+    /// prescription item's opaque key).
+    TrackPrescription(String),
     Import,
     Share,
     Vault,
@@ -94,7 +97,10 @@ impl Route {
             ),
             "charts" => Route::Charts,
             "item" if !rest.is_empty() => Route::Item(decode(rest)),
-            "tracking" => Route::Tracking,
+            "tracking" => match rest.strip_prefix("prescription/") {
+                Some(key) if !key.is_empty() => Route::TrackPrescription(decode(key)),
+                _ => Route::Tracking,
+            },
             "import" => Route::Import,
             "share" => Route::Share,
             "vault" => Route::Vault,
@@ -112,6 +118,7 @@ impl Route {
             Route::Charts => "#/charts".into(),
             Route::Item(key) => format!("#/item/{}", encode(key)),
             Route::Tracking => "#/tracking".into(),
+            Route::TrackPrescription(key) => format!("#/tracking/prescription/{}", encode(key)),
             Route::Import => "#/import".into(),
             Route::Share => "#/share".into(),
             Route::Vault => "#/vault".into(),
@@ -136,7 +143,7 @@ impl Route {
             Route::Timeline => "#/timeline",
             Route::Record(_) | Route::Item(_) => "#/record/medications",
             Route::Charts => "#/charts",
-            Route::Tracking => "#/tracking",
+            Route::Tracking | Route::TrackPrescription(_) => "#/tracking",
             Route::Import => "#/import",
             Route::Share => "#/share",
             Route::Vault => "#/vault",
@@ -219,6 +226,13 @@ mod tests {
         let item = Route::Item(key.into());
         assert_eq!(Route::from_hash(&item.href()), item);
         assert!(!item.href()[1..].contains('#'));
+        let track = Route::TrackPrescription(key.into());
+        assert_eq!(Route::from_hash(&track.href()), track);
+        assert_eq!(track.nav_href(), "#/tracking");
+        assert_eq!(
+            Route::from_hash("#/tracking/prescription/"),
+            Route::Tracking
+        );
         assert!(matches!(
             Route::from_hash("#shlink:/eyJ1cmwi"),
             Route::Viewer(_)

@@ -39,6 +39,15 @@ pub fn ItemPage(key: String) -> impl IntoView {
         .into_any();
     };
     let key_for_view = key.clone();
+    let key_for_rx = key.clone();
+    // An imported prescription: the patient can track its doses (as their own medication).
+    let prescription = move || {
+        app.with_session(|s| {
+            let index = s.index();
+            crate::tracking::data::prescription(&s.record(), Some(&index), &key_for_rx)
+        })
+        .flatten()
+    };
     let details = move || {
         let index = app.index()?;
         let id = index.find(&key_for_view)?;
@@ -66,6 +75,22 @@ pub fn ItemPage(key: String) -> impl IntoView {
                         </p>
                     })}
                     <ul class="rows"><RowView row=row.clone() /></ul>
+                    {prescription().map(|p| match p.tracked_as {
+                        None => view! {
+                            <div class="actions">
+                                <a class="button secondary" id="track-prescription"
+                                    href=crate::route::Route::TrackPrescription(key.clone()).href()>
+                                    "Track my doses"
+                                </a>
+                            </div>
+                        }.into_any(),
+                        Some(name) => view! {
+                            <p class="muted" id="prescription-tracked">
+                                {format!("You track the doses of this prescription in My tracking, as \u{201c}{name}\u{201d}. ")}
+                                <a href="#/tracking">"Open My tracking"</a>
+                            </p>
+                        }.into_any(),
+                    })}
                     <crate::share::labels_view::SensitivityLabels keys=copies.clone() />
                     {copies.into_iter().map(|k| view! { <Copy key=k /> }).collect_view()}
                 }.into_any(),

@@ -11,8 +11,10 @@ use crate::tracking::measure::Measurements;
 use crate::tracking::meds::{Medications, TodayDoses};
 use crate::tracking::zone::{self, ZoneLog, ZONE_DOC};
 
+/// `prescription`: the item key of a provider's prescription whose doses the patient chose to
+/// track (the medication form opens filled in from it).
 #[component]
-pub fn TrackingPage() -> impl IntoView {
+pub fn TrackingPage(#[prop(optional, into)] prescription: Option<String>) -> impl IntoView {
     let app = AppCtx::expect();
     // Doses become due and then not logged as time passes: re-read every half minute.
     let tick = RwSignal::new(0u64);
@@ -41,7 +43,7 @@ pub fn TrackingPage() -> impl IntoView {
             </p>
             <div class="tracking-grid">
                 <TodayDoses data=data />
-                <Medications data=data />
+                <Medications data=data prescription=prescription />
                 <Goals data=data />
                 <Measurements data=data />
                 <EmergencyContactForm />

@@ -67,6 +67,51 @@ pub struct Med {
     pub log_keys: Vec<EntryKey>,
     /// Doses taken as needed (answering no scheduled dose) in the last seven days, newest first.
     pub as_needed: Vec<AsNeededDose>,
+    /// The item key of the provider's prescription this tracks (`basedOn`), when it is in the
+    /// record.
+    pub prescription: Option<String>,
+}
+
+/// A provider's prescription (an imported MedicationRequest) the patient can track the doses of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prescription {
+    /// What the tracking form starts from; [`MedicationInput::based_on`] names the prescription.
+    pub input: MedicationInput,
+    /// The name of the patient's medication that already tracks it, if one does.
+    pub tracked_as: Option<String>,
+}
+
+/// The prescription behind item `key`, to track its doses. None when the item is not an
+/// imported MedicationRequest with a name.
+pub fn prescription(record: &Record, index: Option<&Index>, key: &str) -> Option<Prescription> {
+    let entry_key = crate::record_util::parse_key(key)?;
+    if entry_key.source.is_patient() || entry_key.resource.resource_type() != "MedicationRequest" {
+        return None;
+    }
+    let entry = record.get(&entry_key)?;
+    let reference = record.reference_to(&entry_key)?;
+    let title = index
+        .and_then(|i| i.find(key).map(|id| i.item(id).title().to_string()))
+        .filter(|t| !t.trim().is_empty());
+    let mut input = patient::medication_from_request(entry.resource(), title.as_deref())?;
+    input.based_on = Some(reference.clone());
+    let tracked_as = record
+        .source_entries(&SourceId::patient())
+        .filter(|(_, e)| e.resource().resource_type() == "MedicationStatement")
+        .filter_map(|(_, e)| patient::read_medication(e.resource()))
+        .find(|m| m.based_on.as_deref() == Some(reference.as_str()))
+        .map(|m| m.name);
+    Some(Prescription { input, tracked_as })
+}
+
+/// The item key of the imported MedicationRequest a `basedOn` reference names.
+fn prescription_key(record: &Record, reference: &str) -> Option<String> {
+    record
+        .entries()
+        .filter(|(s, k, _)| !s.is_patient() && k.resource_type() == "MedicationRequest")
+        .map(|(s, k, _)| EntryKey::new(s.clone(), k.clone()))
+        .find(|k| record.reference_to(k).as_deref() == Some(reference))
+        .map(|k| key_string(&k))
 }
 
 /// A dose taken as needed.
@@ -189,6 +234,10 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
             })
             .collect();
         let schedules: Result<Vec<DoseSchedule>, _> = schedules_from_resource(res, zone);
+        let prescription = input
+            .based_on
+            .as_deref()
+            .and_then(|r| prescription_key(record, r));
         let mut med = Med {
             key: key.clone(),
             reference,
@@ -204,6 +253,7 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
             unmatched: 0,
             log_keys,
             as_needed,
+            prescription,
         };
         match schedules {
             Ok(schedules) => {

@@ -499,6 +499,16 @@ fn MedCard(med: Med, editing: RwSignal<Option<Option<Med>>>) -> impl IntoView {
                 </span>
             </div>
             <p class="med-schedule">{med.schedule_text.clone()}</p>
+            {med.input.based_on.is_some().then(|| view! {
+                <p class="muted based-on">
+                    "Your own tracking of a prescription from your provider. "
+                    {med.prescription.clone().map(|k| view! {
+                        <a href=crate::route::Route::Item(k).href()>
+                            "See the prescription"<span class="visually-hidden">{format!(" of {}", med.input.name)}</span>
+                        </a>
+                    })}
+                </p>
+            })}
             {med.input.reason.clone().map(|r| view! { <p class="muted">{format!("For: {r}")}</p> })}
             {med.input.started.clone().map(|s| view! { <p class="muted">{format!("Started {}", crate::format::date(&s))}</p> })}
             {if med.input.schedule.as_needed && med.input.schedule.times_of_day.is_empty() {
@@ -538,15 +548,51 @@ fn MedCard(med: Med, editing: RwSignal<Option<Option<Med>>>) -> impl IntoView {
 
 /// The patient's medications and the add/change form.
 #[component]
-pub fn Medications(data: Memo<Option<Tracking>>) -> impl IntoView {
+pub fn Medications(
+    data: Memo<Option<Tracking>>,
+    /// The item key of a provider's prescription to track: the form opens filled in from it.
+    #[prop(default = None)]
+    prescription: Option<String>,
+) -> impl IntoView {
+    let app = AppCtx::expect();
     // None: no form; Some(None): adding; Some(Some(med)): changing that medication.
     let editing = RwSignal::new(None::<Option<Med>>);
+    // What an added medication starts from (a prescription), if anything.
+    let prefill = RwSignal::new(None::<MedicationInput>);
+    let already = RwSignal::new(None::<String>);
+    if let Some(key) = prescription {
+        let found = app
+            .with_session(|s| {
+                let index = s.index();
+                super::data::prescription(&s.record(), Some(&index), &key)
+            })
+            .flatten();
+        match found {
+            Some(p) => match p.tracked_as {
+                Some(name) => already.set(Some(name)),
+                None => {
+                    prefill.set(Some(p.input));
+                    editing.set(Some(None));
+                    focus_later("med-form-title".into());
+                }
+            },
+            None => app.say(
+                NoticeKind::Error,
+                "That prescription is not in your record any more, so it cannot be tracked.",
+            ),
+        }
+    }
     let meds =
         Memo::new(move |_| data.with(|t| t.as_ref().map(|t| t.meds.clone()).unwrap_or_default()));
     view! {
         <section class="card tracking-section" id="my-medications" aria-labelledby="my-medications-title">
             <h2 id="my-medications-title" tabindex="-1">"My medications and supplements"</h2>
-            <p class="muted">"Medicines you take that you add yourself (over the counter, supplements). Your providers' prescriptions are in your record."</p>
+            <p class="muted">"Medicines you take that you add yourself (over the counter, supplements). Your providers' prescriptions are in your record; open one there and choose \u{201c}Track my doses\u{201d} to log its doses here."</p>
+            {move || already.get().map(|name| view! {
+                <p class="notice info" id="prescription-tracked">
+                    {format!("You already track the doses of this prescription, as \u{201c}{name}\u{201d} below.")}
+                </p>
+            })}
             <Show when=move || meds.with(Vec::is_empty)>
                 <p class="empty">"None added yet."</p>
             </Show>
@@ -561,6 +607,7 @@ pub fn Medications(data: Memo<Option<Tracking>>) -> impl IntoView {
                 None => view! {
                     <div class="actions">
                         <button type="button" id="add-medication" on:click=move |_| {
+                            prefill.set(None);
                             editing.set(Some(None));
                             focus_later("med-name".into());
                         }>
@@ -568,7 +615,7 @@ pub fn Medications(data: Memo<Option<Tracking>>) -> impl IntoView {
                         </button>
                     </div>
                 }.into_any(),
-                Some(med) => view! { <MedForm med=med editing=editing /> }.into_any(),
+                Some(med) => view! { <MedForm med=med editing=editing prefill=prefill.get_untracked() /> }.into_any(),
             }}
         </section>
     }
@@ -576,9 +623,21 @@ pub fn Medications(data: Memo<Option<Tracking>>) -> impl IntoView {
 
 /// Adds a medication, or changes one (its schedule, dose, reason).
 #[component]
-fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl IntoView {
+fn MedForm(
+    med: Option<Med>,
+    editing: RwSignal<Option<Option<Med>>>,
+    /// For a new medication: what it starts from (a provider's prescription).
+    #[prop(default = None)]
+    prefill: Option<MedicationInput>,
+) -> impl IntoView {
     let app = AppCtx::expect();
-    let input = med.as_ref().map(|m| m.input.clone());
+    let is_edit = med.is_some();
+    let from_prescription = !is_edit && prefill.as_ref().is_some_and(|p| p.based_on.is_some());
+    let instructions = prefill
+        .as_ref()
+        .filter(|_| from_prescription)
+        .and_then(|p| p.schedule.text.clone());
+    let input = med.as_ref().map(|m| m.input.clone()).or(prefill);
     let sched = input
         .as_ref()
         .map(|i| i.schedule.clone())
@@ -599,8 +658,19 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
             .unwrap_or_else(|| "tablet".into()),
     );
     let times: RwSignal<Vec<(u32, RwSignal<String>)>> = RwSignal::new(
-        if sched.times_of_day.is_empty() && input.is_none() {
-            vec!["08:00".to_string()]
+        if sched.times_of_day.is_empty() && !is_edit {
+            // A prescription's "twice a day" becomes times to choose from.
+            match sched.times_per_day {
+                Some(2) => vec!["08:00".to_string(), "20:00".to_string()],
+                Some(3) => vec!["08:00".into(), "14:00".into(), "20:00".into()],
+                Some(4) => vec![
+                    "08:00".into(),
+                    "12:00".into(),
+                    "16:00".into(),
+                    "20:00".into(),
+                ],
+                _ => vec!["08:00".to_string()],
+            }
         } else {
             sched
                 .times_of_day
@@ -633,10 +703,10 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
             .unwrap_or_default(),
     );
     let error = RwSignal::new(None::<String>);
-    let is_edit = med.is_some();
-    let heading = match &med {
-        Some(m) => format!("Change {}", m.input.name),
-        None => "Add a medication or supplement".to_string(),
+    let heading = match (&med, &input) {
+        (Some(m), _) => format!("Change {}", m.input.name),
+        (None, Some(p)) if from_prescription => format!("Track my doses of {}", p.name),
+        _ => "Add a medication or supplement".to_string(),
     };
     let days_for_submit = days.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -701,6 +771,7 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
                     earlier_schedules: vec![],
                     reason: None,
                     note: None,
+                    based_on: None,
                 },
             };
             let old = out.schedule.clone();
@@ -720,13 +791,14 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
                 days_of_week,
                 times_per_day: None,
                 as_needed: needed,
-                // The patient's own words would no longer match changed times.
-                text: if timing_changed {
+                // The patient's own words would no longer match changed times (and a
+                // prescription's wording is the prescription's, not the patient's).
+                text: if !is_edit || timing_changed {
                     None
                 } else {
                     old.text.clone()
                 },
-                from: if input.is_none() || timing_changed {
+                from: if !is_edit || timing_changed {
                     // Doses are counted from now: not from when the medication was started.
                     Some(now.clone())
                 } else {
@@ -734,7 +806,7 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
                 },
                 until: None,
             };
-            if input.is_some() && timing_changed && !old.times_of_day.is_empty() {
+            if is_edit && timing_changed && !old.times_of_day.is_empty() {
                 // The old times still apply to the days before this change.
                 let mut earlier = old;
                 earlier.until = Some(now);
@@ -774,7 +846,17 @@ fn MedForm(med: Option<Med>, editing: RwSignal<Option<Option<Med>>>) -> impl Int
     };
     view! {
         <form class="stack med-form" id="med-form" on:submit=submit aria-labelledby="med-form-title">
-            <h3 id="med-form-title">{heading}</h3>
+            <h3 id="med-form-title" tabindex="-1">{heading}</h3>
+            {from_prescription.then(|| view! {
+                <p class="muted" id="med-form-prescription">
+                    {match &instructions {
+                        Some(t) => format!("Your provider's prescription says: \u{201c}{t}\u{201d}. "),
+                        None => String::new(),
+                    }}
+                    "Choose the times you take it. The prescription in your record is not changed; \
+                     this and the doses you log are marked as added by you."
+                </p>
+            })}
             <Field id="med-name".into() label="Name" value=name required=true hint="For example: Vitamin D3 1000 IU" />
             <div class="field-row">
                 <Field id="med-amount".into() label="Amount per dose" value=amount inputmode="decimal" />

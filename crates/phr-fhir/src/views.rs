@@ -292,6 +292,7 @@ pub struct MedicationStatement {
     pub category: Option<CodeableConcept>,
     pub medication_codeable_concept: Option<CodeableConcept>,
     pub medication_reference: Option<Reference>,
+    pub based_on: Vec<Reference>,
     pub subject: Option<Reference>,
     pub effective_date_time: Option<String>,
     pub effective_period: Option<Period>,

@@ -80,6 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             earlier_schedules: vec![],
             reason: Some("Low vitamin D".into()),
             note: Some("With breakfast".into()),
+            based_on: None,
         },
     )?;
     let items = vec![

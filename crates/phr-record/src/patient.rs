@@ -672,6 +672,10 @@ pub struct MedicationInput {
     /// Why they take it, in their words.
     pub reason: Option<String>,
     pub note: Option<String>,
+    /// The provider's prescription this is the patient's own tracking of (a reference to an
+    /// imported MedicationRequest, from [`crate::Record::reference_to`]), written as `basedOn`.
+    /// The prescription itself is never changed.
+    pub based_on: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -683,6 +687,8 @@ struct MedicationStatementOut<'a> {
     status: &'static str,
     category: CodeableConcept,
     medication_codeable_concept: CodeableConcept,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    based_on: Vec<Reference>,
     subject: Reference,
     #[serde(skip_serializing_if = "Option::is_none")]
     effective_period: Option<Period>,
@@ -725,6 +731,14 @@ pub fn medication_statement(auth: &Authoring, input: &MedicationInput) -> Result
             coding: input.coding.clone(),
             text: Some(name),
         },
+        based_on: input
+            .based_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(Reference::to)
+            .into_iter()
+            .collect(),
         subject: Reference::to(&auth.patient),
         effective_period: period,
         date_asserted: &auth.now,
@@ -1522,6 +1536,62 @@ pub fn read_medication(resource: &Resource) -> Option<MedicationInput> {
             .iter()
             .find_map(|c| c.display().map(str::to_string)),
         note: first_text(&m.note),
+        based_on: m.based_on.iter().find_map(|r| r.reference.clone()),
+    })
+}
+
+/// What the patient starts from to track the doses of a provider's prescription (an imported
+/// MedicationRequest): its name and codes, its first dosage instruction as the schedule where
+/// the app can read one (its text in [`DoseSchedule::text`]), when it was written, and why.
+/// `name` is used when the request names
+/// its medication only by reference (the caller resolves it). The caller sets
+/// [`MedicationInput::based_on`]. None for other resources or when there is no name at all.
+pub fn medication_from_request(resource: &Resource, name: Option<&str>) -> Option<MedicationInput> {
+    if resource.resource_type() != "MedicationRequest" {
+        return None;
+    }
+    let m: phr_fhir::views::MedicationRequest = resource.view().ok()?;
+    let concept = m.medication_codeable_concept.clone().unwrap_or_default();
+    let name = concept
+        .display()
+        .map(str::to_string)
+        .or_else(|| m.medication_reference.as_ref()?.display.clone())
+        .or_else(|| name.map(str::to_string))
+        .filter(|n| !n.trim().is_empty())?;
+    let status = match m.status.as_deref() {
+        Some("on-hold") => MedicationStatus::OnHold,
+        Some("stopped" | "completed" | "cancelled" | "entered-in-error") => {
+            MedicationStatus::Stopped
+        }
+        _ => MedicationStatus::Active,
+    };
+    let mut schedule = m
+        .dosage_instruction
+        .first()
+        .map(read_schedule)
+        .unwrap_or_default();
+    // The prescription's own dates stay on the prescription; `schedule.text` keeps its wording
+    // (e.g. "Take 1 tablet by mouth once daily") for the patient to read while choosing times.
+    schedule.from = None;
+    schedule.until = None;
+    Some(MedicationInput {
+        name,
+        coding: concept.coding,
+        status,
+        started: m
+            .authored_on
+            .as_deref()
+            .and_then(|d| d.get(..10))
+            .map(str::to_string),
+        stopped: None,
+        schedule,
+        earlier_schedules: vec![],
+        reason: m
+            .reason_code
+            .iter()
+            .find_map(|c| c.display().map(str::to_string)),
+        note: None,
+        based_on: None,
     })
 }
 

@@ -72,6 +72,7 @@ fn vitamin_d() -> MedicationInput {
         earlier_schedules: vec![],
         reason: Some("Low vitamin D".into()),
         note: None,
+        based_on: None,
     }
 }
 
@@ -725,4 +726,64 @@ fn provenance_ids_differ_per_edit() {
     let again = patient::medication_statement(&auth(1), &m).unwrap();
     assert_eq!(p1.resource().raw(), again.resource().raw());
     assert_eq!(p1.provenance().raw(), again.provenance().raw());
+}
+
+#[test]
+fn a_provider_prescription_becomes_the_patients_own_tracking_based_on_it() {
+    let request = phr_fhir::Resource::from_json(
+        r#"{"resourceType":"MedicationRequest","id":"rx1","status":"active","intent":"order",
+        "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"314076","display":"lisinopril 10 MG Oral Tablet"}],"text":"Lisinopril 10 mg tablet"},
+        "authoredOn":"2019-02-10T09:30:00Z","reasonCode":[{"text":"High blood pressure"}],
+        "dosageInstruction":[{"text":"Take 1 tablet by mouth once daily","timing":{"repeat":{"frequency":1,"period":1,"periodUnit":"d"}},
+        "doseAndRate":[{"doseQuantity":{"value":1,"unit":"tablet","system":"http://unitsofmeasure.org","code":"{tbl}"}}]}]}"#,
+    )
+    .unwrap();
+    let mut m = patient::medication_from_request(&request, None).unwrap();
+    assert_eq!(m.name, "Lisinopril 10 mg tablet");
+    assert_eq!(m.coding[0].code.as_deref(), Some("314076"));
+    assert_eq!(m.status, MedicationStatus::Active);
+    assert_eq!(m.started.as_deref(), Some("2019-02-10"));
+    assert_eq!(m.reason.as_deref(), Some("High blood pressure"));
+    assert_eq!(m.schedule.times_per_day, Some(1));
+    assert_eq!(m.schedule.dose.as_ref().unwrap().unit, "tablet");
+    assert_eq!(
+        m.schedule.text.as_deref(),
+        Some("Take 1 tablet by mouth once daily"),
+        "the prescription's own words, to read while choosing times"
+    );
+    assert_eq!(m.based_on, None, "the caller names the prescription");
+
+    // The patient picks a time; the MedicationStatement is theirs and points at the request.
+    m.based_on = Some("https://ehr.example/fhir/MedicationRequest/rx1".into());
+    m.schedule.times_of_day = vec!["08:00".into()];
+    m.schedule.times_per_day = None;
+    m.schedule.text = None;
+    let built = patient::medication_statement(&auth(4), &m).unwrap();
+    let v = built.resource().value();
+    assert_eq!(
+        v["basedOn"][0]["reference"],
+        "https://ehr.example/fhir/MedicationRequest/rx1"
+    );
+    assert_eq!(
+        v["informationSource"]["reference"],
+        v["subject"]["reference"]
+    );
+    let read = patient::read_medication(built.resource()).unwrap();
+    assert_eq!(read.based_on, m.based_on);
+    let again = patient::medication_statement(&auth(4).editing(), &read).unwrap();
+    assert_eq!(again.resource().raw(), built.resource().raw());
+
+    // Only a MedicationRequest with a name qualifies.
+    assert!(patient::medication_from_request(built.resource(), None).is_none());
+    let unnamed = phr_fhir::Resource::from_json(
+        r#"{"resourceType":"MedicationRequest","id":"rx2","status":"active","intent":"order","medicationReference":{"reference":"Medication/m1"}}"#,
+    )
+    .unwrap();
+    assert!(patient::medication_from_request(&unnamed, None).is_none());
+    assert_eq!(
+        patient::medication_from_request(&unnamed, Some("Metformin 500 mg"))
+            .unwrap()
+            .name,
+        "Metformin 500 mg"
+    );
 }
