@@ -106,6 +106,13 @@ test('a note and hiding never alter the original; the export keeps it byte-ident
   await page.locator('#note-text').fill('Ask about lowering the dose');
   await page.locator('#add-note').click();
   await page.locator('.notes .rows').getByText(/Ask about lowering the dose/).waitFor();
+  // The note is found by its own words.
+  await page.goto(APP_URL + '#/timeline');
+  await page.locator('#timeline-search').fill('lowering the dose');
+  await page.locator('#timeline-count').getByText('1 item').waitFor();
+  await page.locator('#timeline-list .row').getByText(/Patient Note|note/i).first().waitFor();
+  await page.goto(APP_URL + '#/record/problems');
+  await page.locator('.rows a', { hasText: 'High blood pressure' }).click();
   await page.getByRole('button', { name: 'Hide from my views' }).click();
   await page.getByText('Hidden from your views.').first().waitFor();
   await page.goto(APP_URL + '#/');

@@ -12,7 +12,8 @@
 //! then rebuilds from the record), never a panic and never an index that could panic later. A
 //! checksum over the whole blob catches damage that would still be well-formed.
 //!
-//! Layout (version 1): `b"PHIX"`, version `u32` LE, the tables (see [`Index::to_bytes`]), then a
+//! Layout (version 2; version 1 had the same layout, but its search text left out the words of
+//! the patient's own notes): `b"PHIX"`, version `u32` LE, the tables (see [`Index::to_bytes`]), then a
 //! 64-bit checksum (LE) of everything before it. Bump [`INDEX_CACHE_VERSION`] whenever the layout
 //! or the meaning of any field changes (including how the build derives what is stored); a test
 //! freezes the bytes of a small index.
@@ -26,7 +27,7 @@ use crate::text::{Arena, Span};
 use crate::time::When;
 
 /// The cache layout version [`Index::to_bytes`] writes and [`Index::from_bytes`] reads.
-pub const INDEX_CACHE_VERSION: u32 = 1;
+pub const INDEX_CACHE_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 4] = b"PHIX";
 

@@ -1296,11 +1296,32 @@ fn encounter<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     Ok(())
 }
 
+/// LOINC "Patient Note": the type of the notes the patient adds (`phr_record::patient::note`).
+const PATIENT_NOTE: &str = "51855-5";
+
+/// The text of a short `text/plain` attachment carried in the resource.
+fn small_plain_text(a: &Attachment<'_>) -> Option<String> {
+    let kind = opt(&a.content_type)?;
+    if !kind
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("text/plain")
+    {
+        return None;
+    }
+    let data = a.data?.small?;
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 fn attachment_info(a: &Attachment<'_>) -> AttachmentInfo {
     AttachmentInfo {
         content_type: opt(&a.content_type).map(str::to_string),
         title: opt(&a.title).map(str::to_string),
-        has_data: a.data.is_some_and(|x| x.0),
+        has_data: a.data.is_some_and(|x| x.present),
         url: opt(&a.url).map(str::to_string),
         size: a.size,
     }
@@ -1439,6 +1460,18 @@ fn document_reference<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     for a in &x.author {
         if let Some(n) = opt(&a.display) {
             push_search(d, n);
+        }
+    }
+    // The patient's own notes are searchable by their words. (Providers' documents are not
+    // decoded: a record holds hundreds of clinical notes, and the index stays compact.)
+    if x.kind
+        .as_ref()
+        .is_some_and(|k| k.has(phr_fhir::types::systems::LOINC, PATIENT_NOTE))
+    {
+        for a in x.content.iter().filter_map(|c| c.attachment.as_ref()) {
+            if let Some(text) = small_plain_text(a) {
+                push_search(d, &text);
+            }
         }
     }
     d.extra = DraftExtra::Document {

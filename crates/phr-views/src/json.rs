@@ -333,23 +333,40 @@ pub(crate) struct Identifier<'a> {
     pub(crate) value: Option<Str<'a>>,
 }
 
-/// Whether a string element is present and not empty, without building it (base64 content).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct NonEmpty(pub(crate) bool);
+/// Base64 content longer than this is only noted as present (documents can be megabytes).
+pub(crate) const SMALL_DATA: usize = 16 * 1024;
 
-impl<'de> Deserialize<'de> for NonEmpty {
+/// Base64 content, without building it: whether there is some, and the text itself when it is
+/// short ([`SMALL_DATA`]) and can be borrowed from the resource's JSON (a patient's note, a short
+/// plain-text document), for search.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Data<'a> {
+    pub(crate) present: bool,
+    pub(crate) small: Option<&'a str>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = NonEmpty;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Data<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<NonEmpty, E> {
-                Ok(NonEmpty(!v.is_empty()))
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Data<'a>, E> {
+                Ok(Data {
+                    present: !v.is_empty(),
+                    small: (!v.is_empty() && v.len() <= SMALL_DATA).then_some(v),
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Data<'a>, E> {
+                Ok(Data {
+                    present: !v.is_empty(),
+                    small: None,
+                })
             }
         }
-        d.deserialize_str(V)
+        d.deserialize_str(V(std::marker::PhantomData))
     }
 }
 
@@ -358,8 +375,9 @@ impl<'de> Deserialize<'de> for NonEmpty {
 pub(crate) struct Attachment<'a> {
     #[serde(borrow)]
     pub(crate) content_type: Option<Str<'a>>,
-    /// Base64 content: only whether there is some.
-    pub(crate) data: Option<NonEmpty>,
+    /// Base64 content: whether there is some, and short content itself.
+    #[serde(borrow)]
+    pub(crate) data: Option<Data<'a>>,
     #[serde(borrow)]
     pub(crate) url: Option<Str<'a>>,
     pub(crate) size: Option<u64>,

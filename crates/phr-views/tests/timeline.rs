@@ -239,3 +239,56 @@ fn windowing_and_paging_helpers() {
     assert!(index.group_members(phr_views::GroupId(u32::MAX)).is_empty());
     assert!(breaks.windows(2).all(|w| w[0].2 < w[1].2));
 }
+
+#[test]
+fn a_note_is_found_by_the_words_in_it() {
+    use base64::Engine as _;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let doc = |id: &str, content_type: &str, text: &str| {
+        json!({
+            "resourceType": "DocumentReference", "id": id, "status": "current",
+            "type": {"coding": [{"system": "http://loinc.org", "code": "51855-5", "display": "Patient Note"}]},
+            "date": "2024-03-02T10:00:00Z",
+            "content": [{"attachment": {"contentType": content_type, "data": b64(text), "title": "My note"}}]
+        })
+    };
+    let long = format!("{} zebrafinch", "filler words ".repeat(2000));
+    let rec = record_of(
+        SourceKind::Patient,
+        vec![
+            doc(
+                "n1",
+                "text/plain; charset=utf-8",
+                "Ask about the dizziness after the new dose",
+            ),
+            doc("n2", "text/html", "<p>quokka</p>"),
+            doc("n3", "text/plain", &long),
+            json!({
+                "resourceType": "DocumentReference", "id": "p1", "status": "current",
+                "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3", "display": "Progress note"}]},
+                "date": "2024-03-01T10:00:00Z",
+                "content": [{"attachment": {"contentType": "text/plain", "data": b64("wallaby")}}]
+            }),
+        ],
+    );
+    let index = rec.index();
+    let search = |text: &str| {
+        titles(
+            &index,
+            &TimelineFilter {
+                text: text.into(),
+                ..Default::default()
+            },
+        )
+        .len()
+    };
+    assert_eq!(search("dizziness"), 1, "the note's own words");
+    assert_eq!(search("new dose"), 1);
+    assert_eq!(search("quokka"), 0, "only plain text is read");
+    assert_eq!(search("wallaby"), 0, "only the patient's notes are decoded");
+    assert_eq!(
+        search("zebrafinch"),
+        0,
+        "long documents are not decoded for search (they can be megabytes)"
+    );
+}
