@@ -160,6 +160,50 @@ test('everything survives lock and unlock', async () => {
   await page.locator('.notes .rows').getByText(/Ask about lowering the dose/).waitFor();
 });
 
+test('leaving the screen or locking while a save still runs does not break the app', async () => {
+  // A save's continuation runs after the screen that started it may be gone. Reading a signal of
+  // that screen then would panic, and the release build aborts: the app would stop responding.
+  // WebCrypto answers late here, so every save takes well over a second and the patient leaves
+  // first.
+  await page.evaluate(() => {
+    window.__realEncrypt = SubtleCrypto.prototype.encrypt;
+    SubtleCrypto.prototype.encrypt = function (...args) {
+      return window.__realEncrypt.apply(this, args)
+        .then((v) => new Promise((resolve) => setTimeout(() => resolve(v), 1500)));
+    };
+  });
+  try {
+    // Another screen.
+    await page.goto(APP_URL + '#/record/problems');
+    await page.locator('.rows a', { hasText: 'High blood pressure' }).click();
+    await page.locator('#note-text').fill('Written just before leaving');
+    await page.locator('#add-note').click();
+    await page.evaluate(() => { location.hash = '#/timeline'; });
+    await page.locator('#timeline-count').waitFor();
+    await page.getByText('Your note was saved.').waitFor({ timeout: 30000 });
+    await page.locator('#timeline-search').fill('glucose');
+    await page.locator('#timeline-count').getByText('3 items').waitFor();
+
+    // Locked: every record screen is gone, the save goes on.
+    await page.goto(APP_URL + '#/record/problems');
+    await page.locator('.rows a', { hasText: 'High blood pressure' }).click();
+    await page.locator('#note-text').fill('Written just before locking');
+    await page.locator('#add-note').click();
+    await lock(page);
+    await page.getByText('Your note was saved.').waitFor({ timeout: 30000 });
+  } finally {
+    await page.evaluate(() => { SubtleCrypto.prototype.encrypt = window.__realEncrypt; });
+  }
+  await unlock(page, PASSPHRASE);
+  await waitUnlocked(page);
+  await page.goto(APP_URL + '#/record/problems');
+  await page.locator('.rows a', { hasText: 'High blood pressure' }).click();
+  for (const note of ['Written just before leaving', 'Written just before locking']) {
+    await page.locator('.notes .rows').getByText(note).waitFor();
+  }
+  assert.deepEqual(consoleErrors(log), []);
+});
+
 test('every main screen works at phone width without horizontal scroll', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [route, name] of [['#/', 'phone-summary'], ['#/timeline', 'phone-timeline'], ['#/record/results', 'phone-results'],
