@@ -1498,6 +1498,20 @@ fn read_schedule(d: &Dosage) -> DoseSchedule {
     schedule
 }
 
+/// A medication's concept and the name it goes by: the concept's display, else the display of
+/// the reference to its Medication.
+fn medication_named(
+    concept: Option<&CodeableConcept>,
+    reference: Option<&Reference>,
+) -> (CodeableConcept, Option<String>) {
+    let concept = concept.cloned().unwrap_or_default();
+    let name = concept
+        .display()
+        .map(str::to_string)
+        .or_else(|| reference?.display.clone());
+    (concept, name)
+}
+
 /// The input a MedicationStatement stands for, to edit it with [`medication_statement`] and
 /// [`Authoring::editing`]. Reads any MedicationStatement (not only the app's): the first dosage
 /// is the current schedule, the others are earlier schedules. None for other resources or when
@@ -1507,11 +1521,11 @@ pub fn read_medication(resource: &Resource) -> Option<MedicationInput> {
         return None;
     }
     let m: phr_fhir::views::MedicationStatement = resource.view().ok()?;
-    let concept = m.medication_codeable_concept.clone().unwrap_or_default();
-    let name = concept
-        .display()
-        .map(str::to_string)
-        .or_else(|| m.medication_reference.as_ref()?.display.clone())?;
+    let (concept, name) = medication_named(
+        m.medication_codeable_concept.as_ref(),
+        m.medication_reference.as_ref(),
+    );
+    let name = name?;
     let status = match m.status.as_deref() {
         Some("on-hold") => MedicationStatus::OnHold,
         Some("stopped" | "completed" | "not-taken" | "entered-in-error") => {
@@ -1543,19 +1557,19 @@ pub fn read_medication(resource: &Resource) -> Option<MedicationInput> {
 /// What the patient starts from to track the doses of a provider's prescription (an imported
 /// MedicationRequest): its name and codes, its first dosage instruction as the schedule where
 /// the app can read one (its text in [`DoseSchedule::text`]), when it was written, and why.
-/// `name` is used when the request names
-/// its medication only by reference (the caller resolves it). The caller sets
-/// [`MedicationInput::based_on`]. None for other resources or when there is no name at all.
+/// `name` is used when the request names its medication only by reference (the caller resolves
+/// it). The caller sets [`MedicationInput::based_on`]. None for other resources or when there is
+/// no name at all.
 pub fn medication_from_request(resource: &Resource, name: Option<&str>) -> Option<MedicationInput> {
     if resource.resource_type() != "MedicationRequest" {
         return None;
     }
     let m: phr_fhir::views::MedicationRequest = resource.view().ok()?;
-    let concept = m.medication_codeable_concept.clone().unwrap_or_default();
-    let name = concept
-        .display()
-        .map(str::to_string)
-        .or_else(|| m.medication_reference.as_ref()?.display.clone())
+    let (concept, own_name) = medication_named(
+        m.medication_codeable_concept.as_ref(),
+        m.medication_reference.as_ref(),
+    );
+    let name = own_name
         .or_else(|| name.map(str::to_string))
         .filter(|n| !n.trim().is_empty())?;
     let status = match m.status.as_deref() {

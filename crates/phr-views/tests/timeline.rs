@@ -15,6 +15,17 @@ fn titles(index: &phr_views::Index, f: &TimelineFilter) -> Vec<String> {
         .collect()
 }
 
+/// The titles a timeline search for `text` shows.
+fn searched(index: &phr_views::Index, text: &str) -> Vec<String> {
+    titles(
+        index,
+        &TimelineFilter {
+            text: text.into(),
+            ..Default::default()
+        },
+    )
+}
+
 #[test]
 fn newest_first_and_one_row_per_fact() {
     let rec = fixture_record();
@@ -115,15 +126,7 @@ fn filters_by_category_source_and_date() {
 fn search_matches_displays_codes_values_all_words_and_folds_accents() {
     let rec = fixture_record();
     let index = rec.index();
-    let search = |text: &str| {
-        titles(
-            &index,
-            &TimelineFilter {
-                text: text.into(),
-                ..Default::default()
-            },
-        )
-    };
+    let search = |text: &str| searched(&index, text);
     // By LOINC code: the three results and the goal whose target is measured by that test.
     let a1c = search("4548-4");
     assert_eq!(a1c.len(), 4);
@@ -272,16 +275,7 @@ fn a_note_is_found_by_the_words_in_it() {
         ],
     );
     let index = rec.index();
-    let search = |text: &str| {
-        titles(
-            &index,
-            &TimelineFilter {
-                text: text.into(),
-                ..Default::default()
-            },
-        )
-        .len()
-    };
+    let search = |text: &str| searched(&index, text).len();
     assert_eq!(search("dizziness"), 1, "the note's own words");
     assert_eq!(search("new dose"), 1);
     assert_eq!(search("quokka"), 0, "only plain text is read");
