@@ -104,14 +104,14 @@ pub fn prescription(record: &Record, index: Option<&Index>, key: &str) -> Option
     Some(Prescription { input, tracked_as })
 }
 
-/// The item key of the imported MedicationRequest a `basedOn` reference names.
-fn prescription_key(record: &Record, reference: &str) -> Option<String> {
+/// The item keys of the imported MedicationRequests, by the reference a `basedOn` names them with.
+fn prescription_keys(record: &Record) -> std::collections::HashMap<String, String> {
     record
         .entries()
         .filter(|(s, k, _)| !s.is_patient() && k.resource_type() == "MedicationRequest")
         .map(|(s, k, _)| EntryKey::new(s.clone(), k.clone()))
-        .find(|k| record.reference_to(k).as_deref() == Some(reference))
-        .map(|k| key_string(&k))
+        .filter_map(|k| Some((record.reference_to(&k)?, key_string(&k))))
+        .collect()
 }
 
 /// A dose taken as needed.
@@ -182,6 +182,8 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
     let this_week = today.week_start(Weekday::Mon);
 
     let mut meds = Vec::new();
+    // Built once, and only when a medication tracks a prescription.
+    let mut prescriptions: Option<std::collections::HashMap<String, String>> = None;
     for (_, key, res) in &entries {
         if res.resource_type() != "MedicationStatement" {
             continue;
@@ -234,10 +236,12 @@ pub fn read(record: &Record, index: &Index, zone: &dyn LocalZone, now: Timestamp
             })
             .collect();
         let schedules: Result<Vec<DoseSchedule>, _> = schedules_from_resource(res, zone);
-        let prescription = input
-            .based_on
-            .as_deref()
-            .and_then(|r| prescription_key(record, r));
+        let prescription = input.based_on.as_deref().and_then(|r| {
+            prescriptions
+                .get_or_insert_with(|| prescription_keys(record))
+                .get(r)
+                .cloned()
+        });
         let mut med = Med {
             key: key.clone(),
             reference,

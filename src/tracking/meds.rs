@@ -559,7 +559,8 @@ pub fn Medications(
     let editing = RwSignal::new(None::<Option<Med>>);
     // What an added medication starts from (a prescription), if anything.
     let prefill = RwSignal::new(None::<MedicationInput>);
-    let already = RwSignal::new(None::<String>);
+    // The name under which the patient already tracks that prescription.
+    let mut already = None::<String>;
     if let Some(key) = prescription {
         let found = app
             .with_session(|s| {
@@ -569,7 +570,7 @@ pub fn Medications(
             .flatten();
         match found {
             Some(p) => match p.tracked_as {
-                Some(name) => already.set(Some(name)),
+                Some(name) => already = Some(name),
                 None => {
                     prefill.set(Some(p.input));
                     editing.set(Some(None));
@@ -588,7 +589,7 @@ pub fn Medications(
         <section class="card tracking-section" id="my-medications" aria-labelledby="my-medications-title">
             <h2 id="my-medications-title" tabindex="-1">"My medications and supplements"</h2>
             <p class="muted">"Medicines you take that you add yourself (over the counter, supplements). Your providers' prescriptions are in your record; open one there and choose \u{201c}Track my doses\u{201d} to log its doses here."</p>
-            {move || already.get().map(|name| view! {
+            {already.map(|name| view! {
                 <p class="notice info" id="prescription-tracked">
                     {format!("You already track the doses of this prescription, as \u{201c}{name}\u{201d} below.")}
                 </p>

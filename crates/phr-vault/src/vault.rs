@@ -562,8 +562,8 @@ impl Vault {
     /// Plans a save whose segment blobs the shell holds and writes itself (sealed with
     /// [`Vault::seal_parts`]; the blobs stay in JavaScript, so they are described here by their
     /// length and SHA-256 only). The returned plan's write puts the manifest. It must run in the
-    /// same atomic write as the puts of the described blobs,
-    /// each under [`segment_key`]`(vault, name, seq)`, issued before the plan's own operations.
+    /// same atomic write as the puts of the described blobs, each under
+    /// [`segment_key`]`(vault, name, seq)`, issued before the plan's own operations.
     /// Every `seq` must be the next generation (what [`Vault::seal_parts`] sealed at).
     ///
     /// # Errors

@@ -1296,9 +1296,6 @@ fn encounter<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     Ok(())
 }
 
-/// LOINC "Patient Note": the type of the notes the patient adds (`phr_record::patient::note`).
-const PATIENT_NOTE: &str = "51855-5";
-
 /// The text of a short `text/plain` attachment carried in the resource.
 fn small_plain_text(a: &Attachment<'_>) -> Option<String> {
     let kind = opt(&a.content_type)?;
@@ -1466,7 +1463,7 @@ fn document_reference<'a>(r: &'a Resource, d: &mut Draft<'a>) -> Res {
     // decoded: a record holds hundreds of clinical notes, and the index stays compact.)
     if x.kind
         .as_ref()
-        .is_some_and(|k| k.has(phr_fhir::types::systems::LOINC, PATIENT_NOTE))
+        .is_some_and(|k| k.has(codes::LOINC, crate::lists::PATIENT_NOTE_LOINC))
     {
         for a in x.content.iter().filter_map(|c| c.attachment.as_ref()) {
             if let Some(text) = small_plain_text(a) {
