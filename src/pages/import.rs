@@ -625,6 +625,9 @@ pub fn FileImport() -> impl IntoView {
                 );
             };
             busy.set(step("Checking the file", None));
+            // Parsing and merging run without a break: each step first yields to the browser, so
+            // that it can draw the step it announces before the work starts.
+            crate::platform::time::sleep(0).await;
             let parse_started = perf_now();
             let parsed = match phr_fhir::parse_import(&text) {
                 Ok((_, parsed)) => parsed,
@@ -667,6 +670,7 @@ pub fn FileImport() -> impl IntoView {
                     "Adding the records to your vault",
                     Some(done as f64 / total as f64),
                 ));
+                crate::platform::time::sleep(0).await;
                 let merge_started = perf_now();
                 let merged = session
                     .record_mut()

@@ -35,7 +35,9 @@ mod valuesets;
 
 pub use consent::{build_consent, ConsentError, DisclosureChoice, Purpose, RIGHT_TO_REVOKE};
 pub use label::{label_record, ItemLabels, LabelSubject, Labelling, Override, Reason};
-pub use resolve::{clinical_references, is_non_propagating_type, references_in, Resolver};
+pub use resolve::{
+    clinical_references, is_non_propagating_type, references_in, references_of, Resolver,
+};
 pub use valuesets::{value_sets, ValueSet, ValueSetMatch};
 
 use phr_fhir::types::systems;

@@ -110,6 +110,16 @@ pub fn is_non_propagating_type(resource_type: &str) -> bool {
     )
 }
 
+/// Every `reference` string in `resource`, read in one streaming pass over its original JSON (no
+/// tree is built). Falls back to [`references_in`] on the parsed value if the scan refuses the
+/// text, which a stored resource's text never gives it.
+pub fn references_of(resource: &Resource) -> Vec<String> {
+    match phr_fhir::scan::scan(resource.raw()) {
+        Ok(scan) => scan.references,
+        Err(_) => references_in(&resource.value()),
+    }
+}
+
 /// The references of `resource` that can carry sensitivity, resolved to item indexes.
 pub fn clinical_references(
     resolver: &Resolver,
@@ -118,7 +128,7 @@ pub fn clinical_references(
     resource: &Resource,
 ) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    for r in references_in(&resource.value()) {
+    for r in references_of(resource) {
         if let Some(i) = resolver.resolve(from_source, &r) {
             let target = items[i];
             if !is_non_propagating_type(target.resource_type()) && !std::ptr::eq(target, resource) {
@@ -174,5 +184,9 @@ mod tests {
             refs,
             ["Condition/1", "Encounter/e", "Patient/p", "Substance/s"]
         );
+        // The streaming pass over the original text finds the same ones.
+        let mut streamed = references_of(&Resource::from_value(&v).unwrap());
+        streamed.sort();
+        assert_eq!(streamed, refs);
     }
 }

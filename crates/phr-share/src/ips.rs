@@ -37,7 +37,7 @@ fn node(v: &Value) -> Result<Node, ShareError> {
 }
 
 fn resource_node(r: &Resource) -> Result<Node, ShareError> {
-    Node::parse(r.raw()).map_err(|_| ShareError::Internal)
+    Node::of_resource(r).map_err(|_| ShareError::Internal)
 }
 
 fn entry(full_url: &str, resource: Node) -> Node {

@@ -34,6 +34,18 @@ impl Node {
         p.value().map_err(de::Error::custom)
     }
 
+    /// The tree of a resource's original text. That text was checked to be JSON when the
+    /// [`phr_fhir::Resource`] was made, so it is not checked again.
+    pub fn of_resource(resource: &phr_fhir::Resource) -> Result<Node, serde_json::Error> {
+        let text = resource.raw();
+        let mut p = Parser {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        p.value().map_err(de::Error::custom)
+    }
+
     /// Compact JSON text.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "null".into())
@@ -295,6 +307,13 @@ mod tests {
         assert_eq!(Node::parse(" 7 ").unwrap(), Node::Number("7".into()));
         let via_serde: Node = serde_json::from_str(r#"{"a":[1.10]}"#).unwrap();
         assert_eq!(via_serde.to_json(), r#"{"a":[1.10]}"#);
+    }
+
+    #[test]
+    fn a_resource_tree_writes_back_its_original_text() {
+        let text = r#"{"resourceType":"Observation","id":"o","valueQuantity":{"value":1.50,"unit":"g"},"note":[{"text":"caf\u00e9 \"x\""}]}"#;
+        let r = phr_fhir::Resource::from_json(text).unwrap();
+        assert_eq!(Node::of_resource(&r).unwrap(), Node::parse(text).unwrap());
     }
 
     #[test]

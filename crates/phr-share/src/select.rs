@@ -12,7 +12,7 @@
 //! narrative, a contained resource, a Provenance target or a label. The record itself is never
 //! changed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use phr_consent::{labels, Category, ItemLabels, Resolver};
 use phr_fhir::types::Reference;
@@ -178,7 +178,15 @@ fn blocked_by(item: &ShareItem<'_>, sel: &Selection) -> Vec<Category> {
 /// Decides, for every item, whether it is shared. Pure and cheap: call it on every change in the
 /// composer to update the counts.
 pub fn plan(items: &[ShareItem<'_>], selection: &Selection) -> SharePlan {
-    let resolver = Resolver::new(items.iter().map(|i| (i.source.id.as_str(), i.resource)));
+    plan_with(items, selection, &resolver_for(items))
+}
+
+/// Resolves references between the items (within their source first).
+fn resolver_for(items: &[ShareItem<'_>]) -> Resolver {
+    Resolver::new(items.iter().map(|i| (i.source.id.as_str(), i.resource)))
+}
+
+fn plan_with(items: &[ShareItem<'_>], selection: &Selection, resolver: &Resolver) -> SharePlan {
     let mut decisions = vec![Decision::NotChosen; items.len()];
     let mut withheld = BTreeMap::new();
     let mut queue = VecDeque::new();
@@ -209,7 +217,7 @@ pub fn plan(items: &[ShareItem<'_>], selection: &Selection) -> SharePlan {
     // Pull in supporting resources that included entries refer to.
     while let Some(i) = queue.pop_front() {
         let item = &items[i];
-        for r in phr_consent::references_in(&item.resource.value()) {
+        for r in phr_consent::references_of(item.resource) {
             let Some(j) = resolver.resolve(&item.source.id, &r) else {
                 continue;
             };
@@ -332,15 +340,16 @@ pub(crate) fn uuid(seed: &[u8; 32], name: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    out
 }
 
 /// Segments a record for sharing: decides what is included ([`plan`]) and prepares a copy of
@@ -355,7 +364,8 @@ pub fn select(
     if patient.resource_type() != "Patient" {
         return Err(ShareError::NotAPatient);
     }
-    let plan = plan(items, selection);
+    let resolver = resolver_for(items);
+    let plan = plan_with(items, selection, &resolver);
 
     // Included items, sections first (in document order), then supporting ones.
     let mut order: Vec<(usize, Option<Section>)> = Vec::new();
@@ -372,18 +382,14 @@ pub fn select(
         }
     }
 
-    let patient_url = format!("urn:uuid:{}", uuid(seed, "patient"));
-    let mut url_of: HashMap<usize, String> = HashMap::new();
+    let patient_id = uuid(seed, "patient");
+    let patient_url = format!("urn:uuid:{patient_id}");
+    // Each included item's new id, by item index.
+    let mut id_of: Vec<Option<String>> = vec![None; items.len()];
     for (i, _) in &order {
-        url_of.insert(
-            *i,
-            format!(
-                "urn:uuid:{}",
-                uuid(seed, &format!("item:{}", items[*i].key))
-            ),
-        );
+        id_of[*i] = Some(uuid(seed, &format!("item:{}", items[*i].key)));
     }
-    let resolver = Resolver::new(items.iter().map(|i| (i.source.id.as_str(), i.resource)));
+    let url_of = |j: usize| id_of[j].as_ref().map(|id| format!("urn:uuid:{id}"));
 
     let mut sources: Vec<SourceRef> = Vec::new();
     let mut entries = Vec::new();
@@ -404,18 +410,18 @@ pub fn select(
             if items[j].resource.resource_type() == "Patient" {
                 return Some(patient_url.clone());
             }
-            url_of.get(&j).cloned()
+            url_of(j)
         };
         let patient_reported = item.patient_reported();
         let mut security = item.labels.security_codings();
         if patient_reported {
             security.push(labels::patast());
         }
-        let id = uuid(seed, &format!("item:{}", item.key));
-        let copy = prepare_copy(item.resource, &id, &security, &resolve)?;
+        let id = id_of[i].as_deref().unwrap_or_default();
+        let copy = prepare_copy(item.resource, id, &security, &resolve)?;
         entries.push(Prepared {
             key: item.key.to_string(),
-            full_url: url_of[&i].clone(),
+            full_url: format!("urn:uuid:{id}"),
             section,
             resource: copy,
             source,
@@ -429,9 +435,8 @@ pub fn select(
     // only to shared entries.
     let patient_resolve = |r: &str| -> Option<String> {
         let j = resolver.resolve("", r)?;
-        url_of.get(&j).cloned()
+        url_of(j)
     };
-    let patient_id = uuid(seed, "patient");
     let patient_copy =
         without_government_ids(prepare_copy(patient, &patient_id, &[], &patient_resolve)?)?;
     let patient = Prepared {
@@ -518,7 +523,7 @@ fn prepare_copy(
     security: &[phr_fhir::types::Coding],
     resolve: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resource, ShareError> {
-    let mut node = Node::parse(resource.raw()).map_err(|_| ShareError::Internal)?;
+    let mut node = Node::of_resource(resource).map_err(|_| ShareError::Internal)?;
     node.remove("text");
     node.remove("contained");
     node.remove("meta");
@@ -533,18 +538,37 @@ fn prepare_copy(
     node.move_first("id");
     node.move_first("resourceType");
     // Narrative generated from the prepared copy itself, so it can only say what the copy says.
-    let draft = Resource::from_json(node.to_json()).map_err(|_| ShareError::Internal)?;
+    let draft_json = node.to_json();
+    let draft = Resource::from_json(draft_json.as_str()).map_err(|_| ShareError::Internal)?;
     let row = describe(&draft, &|_| None);
     let div = crate::narrative::resource_div(&row);
     let text = Node::obj([("status", Node::str("generated")), ("div", Node::str(div))]);
-    if let Node::Object(pairs) = &mut node {
-        let at = pairs
-            .iter()
-            .position(|(k, _)| k == "meta")
-            .map_or(2, |p| p + 1);
-        pairs.insert(at.min(pairs.len()), ("text".to_string(), text));
+    // The text goes after `meta` (or after the id): the members before it are written again on
+    // their own, and the draft's text is cut where they end, instead of writing the whole copy
+    // a second time.
+    let Node::Object(pairs) = &node else {
+        return Err(ShareError::Internal);
+    };
+    let at = pairs
+        .iter()
+        .position(|(k, _)| k == "meta")
+        .map_or(2, |p| p + 1)
+        .min(pairs.len());
+    let head = Node::Object(pairs[..at].to_vec()).to_json();
+    let cut = head.len() - 1;
+    if draft_json.get(..cut) != head.get(..cut) {
+        return Err(ShareError::Internal);
     }
-    Resource::from_json(node.to_json()).map_err(|_| ShareError::Internal)
+    let mut out = String::with_capacity(draft_json.len() + 256);
+    out.push_str(&draft_json[..cut]);
+    if at > 0 {
+        out.push(',');
+    }
+    out.push_str("\"text\":");
+    out.push_str(&text.to_json());
+    // The members after the text, and the closing brace.
+    out.push_str(&draft_json[cut..]);
+    Resource::from_json(out).map_err(|_| ShareError::Internal)
 }
 
 /// Keys that Reference objects may carry besides `reference`.
@@ -613,12 +637,46 @@ mod tests {
     #[test]
     fn uuids_are_v4_layout_and_seeded() {
         let a = uuid(&[1; 32], "x");
+        // SHA-256(seed || 0 || name), first 16 bytes, version and variant bits set (Python's
+        // hashlib gives the same).
+        assert_eq!(a, "e71253a3-a30f-4862-9b44-2ae9945fb632");
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
         assert_eq!(a, uuid(&[1; 32], "x"));
         assert_ne!(a, uuid(&[2; 32], "x"));
         assert_ne!(a, uuid(&[1; 32], "y"));
+    }
+
+    #[test]
+    fn a_copy_has_its_members_in_order_with_the_narrative_after_meta() {
+        let original = Resource::from_json(
+            r#"{"resourceType":"Observation","id":"o1","text":{"status":"generated","div":"<div>old</div>"},
+            "meta":{"versionId":"3"},"status":"final","code":{"text":"Glucose"},"valueQuantity":{"value":5.50,"unit":"mmol/L"},
+            "subject":{"reference":"Patient/p"}}"#,
+        )
+        .unwrap();
+        let resolve = |r: &str| (r == "Patient/p").then(|| "urn:uuid:p".to_string());
+        for security in [vec![], vec![labels::patast()]] {
+            let copy = prepare_copy(&original, "new-id", &security, &resolve).unwrap();
+            let tree = Node::parse(copy.raw()).unwrap();
+            // Written exactly as the tree writes itself (compact, one of each member).
+            assert_eq!(tree.to_json(), copy.raw());
+            let Node::Object(pairs) = &tree else { panic!() };
+            let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+            let mut want = vec!["resourceType", "id"];
+            if !security.is_empty() {
+                want.push("meta");
+            }
+            want.extend(["text", "status", "code", "valueQuantity", "subject"]);
+            assert_eq!(keys, want);
+            assert_eq!(copy.id(), Some("new-id"));
+            assert!(
+                copy.raw().contains(r#""value":5.50"#),
+                "decimals kept as written"
+            );
+            assert!(copy.raw().contains("Glucose") && !copy.raw().contains("old"));
+        }
     }
 
     #[test]
