@@ -2,7 +2,7 @@
 // notes and hiding (the original stays byte-identical), and everything survives lock/unlock.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launch, openPage, consoleErrors, axe, screenshot, hasHorizontalScroll, APP_URL, ROOT } from './lib/harness.mjs';
@@ -202,6 +202,51 @@ test('leaving the screen or locking while a save still runs does not break the a
     await page.locator('.notes .rows').getByText(note).waitFor();
   }
   assert.deepEqual(consoleErrors(log), []);
+});
+
+test('a long list on the summary shows its first 50, and all of them on request', async () => {
+  // A record with 60 active problems, in a vault of its own.
+  const o = await freshApp(browser, openPage, APP_URL);
+  try {
+    await createVault(o.page, { name: 'Many problems' });
+    const names = Array.from({ length: 60 }, (_, i) => `Problem number ${String(i + 1).padStart(2, '0')}`);
+    const bundle = {
+      resourceType: 'Bundle', type: 'collection',
+      entry: [{ resource: { resourceType: 'Patient', id: 'many', name: [{ family: 'Many', given: ['Pat'] }] } },
+        ...names.map((text, i) => ({ resource: {
+          resourceType: 'Condition', id: `c${i}`, subject: { reference: 'Patient/many' }, code: { text },
+          clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+        } }))],
+    };
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'phr-many-')), 'many.json');
+    writeFileSync(file, JSON.stringify(bundle));
+    await o.page.goto(APP_URL + '#/import');
+    await o.page.locator('#fhir-file').setInputFiles(file);
+    await o.page.locator('#file-import-report').getByText('61 new').waitFor({ timeout: 30000 });
+    await o.page.goto(APP_URL + '#/');
+    const rows = o.page.locator('#summary-problems .row');
+    const more = o.page.locator('#summary-problems button.show-all');
+    await more.waitFor();
+    assert.equal(await rows.count(), 50);
+    assert.equal((await more.textContent()).trim(), 'Show all 60 active problems');
+    assert.equal(await more.getAttribute('aria-expanded'), 'false');
+    assert.equal(await more.getAttribute('aria-controls'), 'summary-problems-list');
+    // By keyboard: the button takes focus and Enter shows the rest (alphabetical, so the last
+    // ones are 51 to 60).
+    await more.focus();
+    await o.page.keyboard.press('Enter');
+    await o.page.locator('#summary-problems-list').getByText('Problem number 60').waitFor();
+    assert.equal(await rows.count(), 60);
+    assert.equal(await more.getAttribute('aria-expanded'), 'true');
+    assert.equal((await more.textContent()).trim(), 'Show only the first 50');
+    await more.click();
+    await o.page.waitForFunction(() => document.querySelectorAll('#summary-problems .row').length === 50);
+    assert.equal(await o.page.locator('#summary-problems-list').getByText('Problem number 51').count(), 0);
+    assert.deepEqual(await axe(o.page), []);
+    assert.deepEqual(consoleErrors(o.log), []);
+  } finally {
+    await o.ctx.close();
+  }
 });
 
 test('every main screen works at phone width without horizontal scroll', async () => {

@@ -13,6 +13,11 @@ pub fn today() -> phr_views::Day {
         .unwrap_or_else(|| phr_views::Day::from_ymd(2000, 1, 1).expect("valid date"))
 }
 
+/// How many active medications and problems the summary lists before "Show all": a summary is
+/// read at a glance, and a record with hundreds of them stays quick to open. Allergies are never
+/// shortened.
+const SUMMARY_LIMIT: usize = 50;
+
 #[component]
 pub fn SummaryPage() -> impl IntoView {
     let app = AppCtx::expect();
@@ -60,10 +65,10 @@ pub fn SummaryPage() -> impl IntoView {
                             <Rows rows=s.allergies.clone() empty="No known allergies recorded." />
                         </SummaryCard>
                         <SummaryCard title="Medications" id="summary-medications">
-                            <Rows rows=s.medications.clone() empty="No active medications recorded." />
+                            <Rows rows=s.medications.clone() empty="No active medications recorded." limit=SUMMARY_LIMIT noun="active medications" list_id="summary-medications-list" />
                         </SummaryCard>
                         <SummaryCard title="Problems" id="summary-problems">
-                            <Rows rows=s.problems.clone() empty="No active problems recorded." />
+                            <Rows rows=s.problems.clone() empty="No active problems recorded." limit=SUMMARY_LIMIT noun="active problems" list_id="summary-problems-list" />
                         </SummaryCard>
                         <SummaryCard title="Recent results" id="summary-results">
                             {if s.recent_results.is_empty() {

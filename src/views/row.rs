@@ -72,17 +72,60 @@ pub fn RowView(
     }
 }
 
-/// A list of rows, or a sentence when there are none.
+/// A list of rows, or a sentence when there are none. With `limit`, a long list shows its first
+/// `limit` rows and a button that shows the others ("Show all 1,204 problems"); the rest are only
+/// built when asked for, so a very large record does not slow the screen down.
 #[component]
-pub fn Rows(rows: Vec<Row>, #[prop(into)] empty: String) -> impl IntoView {
+pub fn Rows(
+    rows: Vec<Row>,
+    #[prop(into)] empty: String,
+    #[prop(optional)] limit: Option<usize>,
+    /// What the rows are, in the plural, for the button ("problems").
+    #[prop(optional, into)]
+    noun: String,
+    /// The list's id (the button names it in `aria-controls`).
+    #[prop(optional, into)]
+    list_id: String,
+) -> impl IntoView {
     if rows.is_empty() {
-        view! { <p class="empty">{empty}</p> }.into_any()
-    } else {
-        view! {
-            <ul class="rows">
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    let limit = limit.unwrap_or(usize::MAX);
+    if rows.len() <= limit {
+        return view! {
+            <ul class="rows" id=(!list_id.is_empty()).then(|| list_id.clone())>
                 {rows.into_iter().map(|row| view! { <RowView row=row /> }).collect_view()}
             </ul>
         }
-        .into_any()
+        .into_any();
     }
+    let total = rows.len();
+    let mut first = rows;
+    let rest = StoredValue::new(first.split_off(limit));
+    let all = RwSignal::new(false);
+    let label = move || {
+        if all.get() {
+            format!("Show only the first {limit}")
+        } else {
+            format!("Show all {} {noun}", crate::format::thousands(total))
+        }
+    };
+    view! {
+        <ul class="rows" id=(!list_id.is_empty()).then(|| list_id.clone())>
+            {first.into_iter().map(|row| view! { <RowView row=row /> }).collect_view()}
+            {move || all.get().then(|| rest.with_value(|rest| {
+                rest.iter().cloned().map(|row| view! { <RowView row=row /> }).collect_view()
+            }))}
+        </ul>
+        <button
+            type="button"
+            class="link-button show-all"
+            aria-expanded=move || all.get().to_string()
+            aria-controls=(!list_id.is_empty()).then_some(list_id)
+            on:click=move |_| all.update(|a| *a = !*a)
+        >
+            {label}
+        </button>
+    }
+    .into_any()
 }
