@@ -295,7 +295,7 @@ mod tests {
         let m = match_code(SNOMED, "6525002");
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].category, Category::SubstanceUse);
-        assert_eq!(m[0].value_set, "Substance use v2");
+        assert_eq!(m[0].value_set, "Substance use v3");
         assert_eq!(m[0].matched, "SNOMED 6525002");
         assert_eq!(
             match_code(ICD10CM, "f11.20")[0].category,

@@ -121,6 +121,18 @@ fn observations_medications_documents_procedures_encounters() {
         r#"{"resourceType":"Immunization","vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"140"}]}}"#,
     );
     assert!(categories_of(&flu).is_empty());
+    // Codes once listed by mistake: zolpidem (a sleep medicine, RxNorm 39993) and "Social
+    // migrant" (SNOMED 160701002, from Synthea's social-needs module) are not substance use.
+    let zolpidem = res(&format!(
+        r#"{{"resourceType":"MedicationRequest","medicationCodeableConcept":{{"coding":[{{"system":"{RXNORM}","code":"39993","display":"zolpidem"}}]}}}}"#
+    ));
+    assert!(categories_of(&zolpidem).is_empty());
+    assert!(categories_of(&condition(SNOMED, "160701002", "Social migrant")).is_empty());
+    // Acamprosate is found by its name.
+    let acamprosate = res(
+        r#"{"resourceType":"MedicationRequest","medicationCodeableConcept":{"text":"Acamprosate calcium 333 MG Delayed Release Oral Tablet"}}"#,
+    );
+    assert_eq!(categories_of(&acamprosate), vec![SubstanceUse]);
 }
 
 /// Shapes the Synthea substance-use modules emit (seen in the demo EHR's data): screening
@@ -349,7 +361,7 @@ fn reasons_name_the_value_set_and_code() {
     let l = label_record(&[subject("c", &c)], &[]);
     let reasons = l.get("c").unwrap().reasons(Category::SubstanceUse);
     assert!(
-        reasons.contains(&"SNOMED 6525002 in value set Substance use v2".to_string()),
+        reasons.contains(&"SNOMED 6525002 in value set Substance use v3".to_string()),
         "{reasons:?}"
     );
 }
