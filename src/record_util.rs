@@ -32,8 +32,10 @@ pub fn build_index(record: &Record) -> Index {
     let entries: Vec<_> = record.entries().collect();
     let keys: Vec<String> = entries
         .iter()
-        .map(|(s, k, _)| key_string(&EntryKey::new((*s).clone(), (*k).clone())))
+        .map(|(s, k, _)| EntryKey::json_of(s, k))
         .collect();
+    // Most records hide nothing: then no key is built to ask.
+    let any_hidden = record.hidden().next().is_some();
     for (s, _, _) in &entries {
         labels.entry(*s).or_insert_with(|| {
             let kind = if s.is_patient() {
@@ -56,7 +58,7 @@ pub fn build_index(record: &Record) -> Index {
                 label,
                 kind: *kind,
             },
-            hidden: record.is_hidden(&EntryKey::new((*s).clone(), (*k).clone())),
+            hidden: any_hidden && record.is_hidden(&EntryKey::new((*s).clone(), (*k).clone())),
             gone_at_source: e.status().is_gone(),
         }
     });

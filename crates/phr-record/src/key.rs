@@ -80,6 +80,12 @@ impl EntryKey {
     pub fn new(source: SourceId, resource: ResourceKey) -> EntryKey {
         EntryKey { source, resource }
     }
+
+    /// The JSON form of the key made of `source` and `resource` (what serialising an
+    /// [`EntryKey`] gives), without building one.
+    pub fn json_of(source: &SourceId, resource: &ResourceKey) -> String {
+        serde_json::to_string(&KeyForm::from_key(Some(source), resource)).unwrap_or_default()
+    }
 }
 
 /// The stored form: `{"t": type, "id": id}` or `{"t": type, "h": hex}`.
@@ -161,5 +167,24 @@ impl<'de> Deserialize<'de> for EntryKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = KeyForm::deserialize(d)?;
         f.entry_key().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_of_a_key_is_the_serialised_entry_key() {
+        let source = SourceId::parse("ehr:demo-general").unwrap();
+        let with_id = ResourceKey::new("Observation", "o-1");
+        let no_id =
+            ResourceKey::of(&phr_fhir::Resource::from_json(r#"{"resourceType":"Basic"}"#).unwrap());
+        for key in [with_id, no_id] {
+            let entry = EntryKey::new(source.clone(), key.clone());
+            let json = EntryKey::json_of(&source, &key);
+            assert_eq!(json, serde_json::to_string(&entry).unwrap());
+            assert_eq!(serde_json::from_str::<EntryKey>(&json).unwrap(), entry);
+        }
     }
 }
