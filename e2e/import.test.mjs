@@ -86,6 +86,27 @@ test('connect Demo General Hospital, sign in as a Synthea patient, import: count
   await importPage();
   await card(page, GENERAL.id).getByText('Not connected.').waitFor();
   assert.deepEqual(await axe(page), []);
+  // What this app keeps while the patient is at the provider: the sign-in page is answered with
+  // "204 No Content" once, so the browser stays on the app and its sessionStorage can be read.
+  // It holds the pending sign-in, and nothing in it (keys or values) says which provider, or
+  // carries the state, an address or the verifier.
+  const isAuthorize = (u) => u.searchParams.has('code_challenge');
+  let answered;
+  const authorizeUrl = new Promise((resolve) => { answered = resolve; });
+  await page.route(isAuthorize, async (r) => { await r.fulfill({ status: 204 }); answered(r.request().url()); }, { times: 1 });
+  await button(GENERAL.id, `Connect ${GENERAL.name}`).click();
+  const state = new URL(await authorizeUrl).searchParams.get('state');
+  assert.ok(state && state.length >= 22);
+  const pending = await page.evaluate(() => Object.entries(sessionStorage));
+  assert.equal(pending.length, 1, JSON.stringify(pending));
+  const [key, value] = pending[0];
+  assert.match(key, /^phr-smart\/pending\/[0-9a-f]{32}$/);
+  for (const secret of [state, GENERAL.name, GENERAL.id, GENERAL.fhir, new URL(GENERAL.fhir).host, '://', 'verifier', 'client_id', 'token']) {
+    assert.ok(!key.includes(secret) && !value.includes(secret), `${secret} readable in sessionStorage: ${value}`);
+  }
+  await page.evaluate(() => sessionStorage.clear());
+  await page.unroute(isAuthorize);
+  // Now for real.
   await button(GENERAL.id, `Connect ${GENERAL.name}`).click();
   await signIn(page, alden.general.id, { appUrl: APP_URL });
   // Back from the provider: the vault is locked (the page was replaced); the code was exchanged.

@@ -6,8 +6,9 @@
 //! ([`oauth`]) and the import loop ([`run`]), and publishes measurements ([`stats`]).
 //!
 //! Where secrets live:
-//! * the PKCE verifier and `state`: `sessionStorage`, only between leaving for the provider's
-//!   sign-in page and coming back (then deleted);
+//! * the pending sign-in (provider, PKCE verifier): `sessionStorage`, only between leaving for
+//!   the provider's sign-in page and coming back (then deleted), sealed under a key derived from
+//!   its `state`;
 //! * access tokens: memory only ([`ImportCtx`]), dropped when the vault locks;
 //! * refresh tokens, connections and resume states: inside the encrypted vault.
 //!

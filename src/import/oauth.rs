@@ -1,9 +1,10 @@
 //! The sign-in round trip (SMART standalone launch, public client, PKCE S256) and token renewal.
 //!
-//! Leaving: discovery, then `phr_smart::begin_authorization`; the pending sign-in (verifier and
-//! `state`) goes to `sessionStorage` under its `state`, and the browser goes to the provider.
-//! Coming back ([`handle_callback`], at start-up): the pending sign-in is looked up by the
-//! callback's `state` and deleted whatever happens, the URL loses `?code=…&state=…`, the callback
+//! Leaving: discovery, then `phr_smart::begin_authorization`; the pending sign-in (provider,
+//! verifier) goes to `sessionStorage` sealed under a key derived from its `state`, stored under a
+//! hash of the `state`, and the browser goes to the provider. Coming back ([`handle_callback`], at
+//! start-up): the pending sign-in is looked up and opened with the callback's `state` and deleted
+//! whatever happens, the URL loses `?code=…&state=…`, the callback
 //! is checked (`state`, expiry, issuer, `error`), and the code is exchanged for a token at once.
 
 use leptos::prelude::*;
@@ -62,10 +63,10 @@ fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
-/// The `sessionStorage` key prefix of pending sign-ins (the crate's, derived from a dummy state).
+/// The `sessionStorage` key prefix of pending sign-ins (the crate's, from a dummy state's key).
 fn pending_prefix() -> String {
     storage_key_for_callback("state=x")
-        .map(|k| k.trim_end_matches('x').to_string())
+        .and_then(|k| k.rsplit_once('/').map(|(prefix, _)| format!("{prefix}/")))
         .unwrap_or_default()
 }
 
@@ -85,9 +86,7 @@ fn drop_stale_pending() {
             .get_item(&key)
             .ok()
             .flatten()
-            .map(|json| {
-                PendingAuthorization::from_json(&json).map_or(true, |p| p.is_expired(now()))
-            })
+            .map(|stored| phr_smart::stored_pending_is_stale(&stored, now()))
             .unwrap_or(true);
         if stale {
             let _ = storage.remove_item(&key);
@@ -147,7 +146,7 @@ async fn connect_inner(app: AppCtx, provider: &ProviderEntry) -> Result<(), Stri
         "This browser does not allow the app to remember the sign-in while you are at the provider (session storage is blocked). Allow site data for this app and try again.",
     )?;
     storage
-        .set_item(&start.pending.storage_key(), &start.pending.to_json())
+        .set_item(&start.pending.storage_key(), &start.pending.seal(&mut rng))
         .map_err(|_| "This browser could not remember the sign-in (session storage is full or blocked). Nothing was changed; try again.".to_string())?;
     if app.phase.get_untracked() != Phase::Unlocked {
         let _ = storage.remove_item(&start.pending.storage_key());
@@ -200,7 +199,7 @@ pub fn handle_callback(app: AppCtx, ictx: ImportCtx) {
     });
     let outcome = match pending {
         None => Err(CallbackError::ForgedOrStale(StateProblem::Unknown).to_string()),
-        Some(json) => PendingAuthorization::from_json(&json)
+        Some(stored) => PendingAuthorization::open(&stored, &href)
             .and_then(|p| p.complete(&href, now()).map(|code| (p, code)))
             .map_err(|e| e.to_string()),
     };

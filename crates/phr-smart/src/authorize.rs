@@ -2,10 +2,17 @@
 //! and checking the redirect that comes back.
 //!
 //! The pending authorization is the only thing that survives the full-page redirect. The shell
-//! stores [`PendingAuthorization::to_json`] in `sessionStorage` under
+//! stores [`PendingAuthorization::seal`] in `sessionStorage` under
 //! [`PendingAuthorization::storage_key`], and on return looks it up with
-//! [`storage_key_for_callback`], calls [`PendingAuthorization::complete`], and deletes it whatever
-//! the outcome. It expires after [`PENDING_LIFETIME_MS`].
+//! [`storage_key_for_callback`], opens it with [`PendingAuthorization::open`], calls
+//! [`PendingAuthorization::complete`], and deletes it whatever the outcome. It expires after
+//! [`PENDING_LIFETIME_MS`].
+//!
+//! What is stored says nothing by itself: which provider the patient is signing in to (the name
+//! of a behavioral health clinic is sensitive) and the PKCE verifier are encrypted
+//! (AES-256-GCM) under a key derived from the sign-in's `state`, and the storage key is a hash of
+//! the `state`. The `state` is only in the address the provider sends back, which the shell
+//! clears at once. Only the start time is readable, so stale sign-ins can be dropped.
 
 use std::fmt;
 
@@ -23,6 +30,13 @@ pub const PENDING_LIFETIME_MS: u64 = 10 * 60 * 1000;
 
 /// Version of the [`PendingAuthorization`] JSON.
 const PENDING_VERSION: u32 = 1;
+
+/// Version of the sealed form kept in `sessionStorage` ([`PendingAuthorization::seal`]).
+const SEALED_VERSION: u32 = 2;
+/// Domain strings of the storage key and the sealing key, both derived from the `state`.
+const STORAGE_KEY_DOMAIN: &[u8] = b"phr-smart/pending/v2/storage-key";
+const SEALING_KEY_INFO: &[u8] = b"phr-smart/pending/v2/sealing-key";
+const SEALED_AAD: &[u8] = b"phr-smart/pending/v2";
 
 const STORAGE_PREFIX: &str = "phr-smart/pending/";
 
@@ -260,24 +274,144 @@ fn callback_params(callback: &str) -> Vec<(String, String)> {
 /// or `None` when the callback carries no usable `state` (then report
 /// [`CallbackError::ForgedOrStale`]).
 pub fn storage_key_for_callback(callback: &str) -> Option<String> {
+    callback_state(callback).map(|state| storage_key_of(&state))
+}
+
+/// The one usable `state` of a callback.
+fn callback_state(callback: &str) -> Option<String> {
     let params = callback_params(callback);
     let mut states = params.iter().filter(|(k, _)| k == "state");
     let (_, state) = states.next()?;
     if states.next().is_some() || state.is_empty() || state.len() > 200 {
         return None;
     }
-    Some(format!("{STORAGE_PREFIX}{state}"))
+    Some(state.clone())
+}
+
+/// `phr-smart/pending/` and 128 bits of SHA-256(domain || state), in hex: the `state` itself is
+/// never stored.
+fn storage_key_of(state: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(STORAGE_KEY_DOMAIN);
+    h.update(state.as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{STORAGE_PREFIX}{hex}")
+}
+
+/// The AES-256-GCM key a pending sign-in is sealed under: HKDF-SHA256 of its `state` (which
+/// carries at least 128 random bits).
+fn sealing_key(state: &str) -> aes_gcm::Aes256Gcm {
+    use aes_gcm::KeyInit;
+    let mut key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, state.as_bytes())
+        .expand(SEALING_KEY_INFO, &mut key)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    aes_gcm::Aes256Gcm::new(&key.into())
+}
+
+/// The sealed form kept in `sessionStorage`.
+#[derive(Serialize, Deserialize)]
+struct SealedPending {
+    v: u32,
+    /// When the sign-in started (unix ms): readable, so stale entries can be dropped.
+    created_at_ms: UnixMillis,
+    /// base64url nonce and ciphertext (with its tag).
+    nonce: String,
+    sealed: String,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+}
+
+/// True when a stored pending sign-in ([`PendingAuthorization::seal`]) has expired or cannot be
+/// read (then it is of no use either): the shell drops such entries at start-up.
+pub fn stored_pending_is_stale(stored: &str, now: UnixMillis) -> bool {
+    match serde_json::from_str::<SealedPending>(stored) {
+        Ok(s) if s.v == SEALED_VERSION => {
+            now.saturating_sub(s.created_at_ms) > PENDING_LIFETIME_MS
+                || s.created_at_ms.saturating_sub(now) > PENDING_LIFETIME_MS
+        }
+        _ => true,
+    }
 }
 
 impl PendingAuthorization {
-    /// The `sessionStorage` key for this sign-in (derived from its `state`).
+    /// The `sessionStorage` key for this sign-in (a hash of its `state`).
     pub fn storage_key(&self) -> String {
-        format!("{STORAGE_PREFIX}{}", self.state.as_str())
+        storage_key_of(self.state.as_str())
     }
 
-    /// The JSON kept in `sessionStorage`.
+    /// The JSON of this sign-in (what [`PendingAuthorization::seal`] encrypts).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("pending authorization serialises")
+    }
+
+    /// The text kept in `sessionStorage`: this sign-in encrypted under a key derived from its
+    /// `state`, with a fresh nonce from `rng`.
+    pub fn seal(&self, rng: &mut dyn RandomSource) -> String {
+        use aes_gcm::aead::{Aead, Payload};
+        let mut nonce = [0u8; 12];
+        rng.fill(&mut nonce);
+        let json = self.to_json();
+        let sealed = sealing_key(self.state.as_str())
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: json.as_bytes(),
+                    aad: SEALED_AAD,
+                },
+            )
+            .expect("AES-GCM encrypts any message of this size");
+        serde_json::to_string(&SealedPending {
+            v: SEALED_VERSION,
+            created_at_ms: self.created_at_ms,
+            nonce: b64(&nonce),
+            sealed: b64(&sealed),
+        })
+        .expect("sealed pending authorization serialises")
+    }
+
+    /// Opens what [`PendingAuthorization::seal`] stored, with the `state` of the `callback` (full
+    /// URL or its query). A callback with another `state`, or a damaged entry, cannot open it.
+    pub fn open(stored: &str, callback: &str) -> Result<Self, CallbackError> {
+        use aes_gcm::aead::{Aead, Payload};
+        let state =
+            callback_state(callback).ok_or(CallbackError::ForgedOrStale(StateProblem::Missing))?;
+        let s: SealedPending =
+            serde_json::from_str(stored).map_err(|_| CallbackError::Unreadable)?;
+        if s.v != SEALED_VERSION {
+            return Err(CallbackError::Unreadable);
+        }
+        let nonce: [u8; 12] = unb64(&s.nonce)
+            .and_then(|n| n.try_into().ok())
+            .ok_or(CallbackError::Unreadable)?;
+        let sealed = unb64(&s.sealed).ok_or(CallbackError::Unreadable)?;
+        let json = sealing_key(&state)
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: &sealed,
+                    aad: SEALED_AAD,
+                },
+            )
+            .map_err(|_| CallbackError::Unreadable)?;
+        let json = String::from_utf8(json).map_err(|_| CallbackError::Unreadable)?;
+        let p = Self::from_json(&json)?;
+        if p.created_at_ms != s.created_at_ms {
+            return Err(CallbackError::Unreadable);
+        }
+        Ok(p)
     }
 
     /// Reads the JSON back.
@@ -299,6 +433,11 @@ impl PendingAuthorization {
     /// The PKCE verifier (sent with the code to the token endpoint).
     pub fn verifier(&self) -> &CodeVerifier {
         &self.verifier
+    }
+
+    /// The `state` sent to the provider (it comes back in the callback).
+    pub fn state(&self) -> &str {
+        self.state.as_str()
     }
 
     /// Checks the redirect (full URL or its query) and returns the authorization code.

@@ -27,10 +27,11 @@
 //!    CapabilityStatement second; servers without PKCE S256 are refused.
 //! 3. **Authorise**: [`requested_scopes`]`(&server, &ScopeOptions::default())`, then
 //!    [`begin_authorization`]`(&server, &client, &scopes, &mut rng, now)`. Store
-//!    `start.pending.to_json()` in `sessionStorage` under `start.pending.storage_key()`, then
+//!    `start.pending.seal(rng)` in `sessionStorage` under `start.pending.storage_key()`, then
 //!    navigate to `start.url`.
 //! 4. **Callback**: look the pending sign-in up with [`storage_key_for_callback`]`(location)`
-//!    (none → [`CallbackError::ForgedOrStale`]), remove it from `sessionStorage`, and call
+//!    (none → [`CallbackError::ForgedOrStale`]), remove it from `sessionStorage`, open it with
+//!    [`PendingAuthorization::open`]`(stored, location)` and call
 //!    [`PendingAuthorization::complete`]`(location, now)` to get the code. Replace the URL
 //!    (`history.replaceState`) so the code does not stay in the address bar.
 //! 5. **Token**: send [`PendingAuthorization::token_request`]`(&code)`, then
@@ -59,9 +60,9 @@ pub mod token;
 pub mod urls;
 
 pub use authorize::{
-    begin_authorization, storage_key_for_callback, AuthorizationCode, AuthorizationStart,
-    AuthorizeError, CallbackError, ClientRegistration, PendingAuthorization, StateProblem,
-    PENDING_LIFETIME_MS,
+    begin_authorization, storage_key_for_callback, stored_pending_is_stale, AuthorizationCode,
+    AuthorizationStart, AuthorizeError, CallbackError, ClientRegistration, PendingAuthorization,
+    StateProblem, PENDING_LIFETIME_MS,
 };
 pub use directory::{
     parse_directory, patient_added_provider, providers_from_brands, BrandSkip, BrandsError,

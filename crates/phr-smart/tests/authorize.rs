@@ -4,9 +4,9 @@ mod common;
 
 use common::{sandbox_server, seeded_rng};
 use phr_smart::{
-    begin_authorization, s256_challenge, storage_key_for_callback, AuthorizationStart,
-    AuthorizeError, CallbackError, ClientRegistration, CodeVerifier, OAuthState,
-    PendingAuthorization, RequestedScopes, StateProblem, PENDING_LIFETIME_MS,
+    begin_authorization, s256_challenge, storage_key_for_callback, stored_pending_is_stale,
+    AuthorizationStart, AuthorizeError, CallbackError, ClientRegistration, CodeVerifier,
+    OAuthState, PendingAuthorization, RequestedScopes, StateProblem, PENDING_LIFETIME_MS,
 };
 
 /// RFC 7636 Appendix B.
@@ -101,9 +101,11 @@ fn authorize_url_exact() {
          &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
          &code_challenge_method=S256"
     );
+    // The key is a hash of the state, never the state itself: 128 bits of
+    // SHA-256("phr-smart/pending/v2/storage-key" || state), as Python's hashlib gives.
     assert_eq!(
         s.pending.storage_key(),
-        "phr-smart/pending/AAECAwQFBgcICQoLDA0ODw"
+        "phr-smart/pending/241674a50bab429c43c8f0b67fb1237f"
     );
 }
 
@@ -140,6 +142,58 @@ fn bad_client_registration_is_refused() {
         begin_authorization(&server, &c, &scopes, &mut fixed_rng(), NOW),
         Err(AuthorizeError::BadRedirectUri(_))
     ));
+}
+
+#[test]
+fn the_stored_sign_in_reveals_nothing_and_opens_only_with_its_state() {
+    let s = start();
+    let stored = s.pending.seal(&mut fixed_rng());
+    // Nothing readable about the provider, the patient's sign-in or its secrets.
+    for secret in [
+        s.pending.provider_name.as_str(),
+        s.pending.fhir_base.as_str(),
+        s.pending.token_endpoint.as_str(),
+        s.pending.client_id.as_str(),
+        s.pending.redirect_uri.as_str(),
+        s.pending.state(),
+        s.pending.verifier().as_str(),
+        "launch.sandbox-like",
+    ] {
+        assert!(!stored.contains(secret), "{secret} is readable in {stored}");
+        assert!(!s.pending.storage_key().contains(secret));
+    }
+    let cb = format!("{CB}?code=abc&state={}", s.pending.state());
+    assert_eq!(PendingAuthorization::open(&stored, &cb).unwrap(), s.pending);
+    // Another state (a forged or mixed-up callback) cannot open it, nor can a damaged entry.
+    let other = format!("{CB}?code=abc&state=AAECAwQFBgcICQoLDA0ODx");
+    assert!(matches!(
+        PendingAuthorization::open(&stored, &other),
+        Err(CallbackError::Unreadable)
+    ));
+    // One character of the ciphertext changed.
+    let at = stored.find("\"sealed\":\"").unwrap() + 12;
+    let mut damaged = stored.clone();
+    let with = if &stored[at..=at] == "A" { "B" } else { "A" };
+    damaged.replace_range(at..=at, with);
+    assert!(matches!(
+        PendingAuthorization::open(&damaged, &cb),
+        Err(CallbackError::Unreadable)
+    ));
+    assert!(matches!(
+        PendingAuthorization::open(&s.pending.to_json(), &cb),
+        Err(CallbackError::Unreadable)
+    ));
+    // Staleness is readable without the state.
+    assert!(!stored_pending_is_stale(&stored, NOW + PENDING_LIFETIME_MS));
+    assert!(stored_pending_is_stale(
+        &stored,
+        NOW + PENDING_LIFETIME_MS + 1
+    ));
+    assert!(stored_pending_is_stale("{not json", NOW));
+    assert!(
+        stored_pending_is_stale(&s.pending.to_json(), NOW),
+        "the old plain form is dropped"
+    );
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn pending() -> PendingAuthorization {
 }
 
 fn code(p: &PendingAuthorization) -> phr_smart::AuthorizationCode {
-    let state = p.storage_key().rsplit('/').next().unwrap().to_string();
+    let state = p.state().to_string();
     p.complete(&format!("code=the-code&state={state}"), NOW)
         .unwrap()
 }
