@@ -510,6 +510,10 @@ impl ValueX {
     }
 }
 
+/// LOINC "Patient Note": the type of the DocumentReference that holds a patient's own note (on
+/// an item, its `context.related` points at the item). phr-record writes it; phr-views reads it.
+pub const PATIENT_NOTE_LOINC: &str = "51855-5";
+
 /// Well-known code systems.
 pub mod systems {
     pub const LOINC: &str = "http://loinc.org";

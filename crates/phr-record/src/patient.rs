@@ -78,7 +78,7 @@ pub const PERTAINS_TO_GOAL: &str =
 pub const PATAST: &str = "PATAST";
 
 /// LOINC "Patient Note", the DocumentReference type of the patient's notes.
-pub const PATIENT_NOTE_LOINC: &str = "51855-5";
+pub use phr_fhir::types::PATIENT_NOTE_LOINC;
 
 const V3_DATA_OPERATION: &str = "http://terminology.hl7.org/CodeSystem/v3-DataOperation";
 const MED_STATEMENT_CATEGORY: &str =

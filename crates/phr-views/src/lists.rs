@@ -365,7 +365,7 @@ pub fn attachments(index: &Index, id: ItemId) -> Vec<AttachmentSummary> {
 
 /// LOINC "Patient Note": the record keeps a patient's note on an item as a DocumentReference of
 /// this type whose `context.related` points at the item.
-pub const PATIENT_NOTE_LOINC: &str = "51855-5";
+pub use phr_fhir::types::PATIENT_NOTE_LOINC;
 
 fn is_note_about_item(index: &Index, it: &ItemRef<'_>) -> bool {
     it.code_in(crate::codes::LOINC) == Some(PATIENT_NOTE_LOINC)
