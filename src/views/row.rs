@@ -90,42 +90,40 @@ pub fn Rows(
     if rows.is_empty() {
         return view! { <p class="empty">{empty}</p> }.into_any();
     }
-    let limit = limit.unwrap_or(usize::MAX);
-    if rows.len() <= limit {
-        return view! {
-            <ul class="rows" id=(!list_id.is_empty()).then(|| list_id.clone())>
-                {rows.into_iter().map(|row| view! { <RowView row=row /> }).collect_view()}
-            </ul>
-        }
-        .into_any();
-    }
     let total = rows.len();
+    let limit = limit.unwrap_or(usize::MAX).min(total);
     let mut first = rows;
     let rest = StoredValue::new(first.split_off(limit));
     let all = RwSignal::new(false);
-    let label = move || {
-        if all.get() {
-            format!("Show only the first {limit}")
-        } else {
-            format!("Show all {} {noun}", crate::format::thousands(total))
+    let list_id = (!list_id.is_empty()).then_some(list_id);
+    let more = (limit < total).then(|| {
+        let label = move || {
+            if all.get() {
+                format!("Show only the first {limit}")
+            } else {
+                format!("Show all {} {noun}", crate::format::thousands(total))
+            }
+        };
+        view! {
+            <button
+                type="button"
+                class="link-button show-all"
+                aria-expanded=move || all.get().to_string()
+                aria-controls=list_id.clone()
+                on:click=move |_| all.update(|a| *a = !*a)
+            >
+                {label}
+            </button>
         }
-    };
+    });
     view! {
-        <ul class="rows" id=(!list_id.is_empty()).then(|| list_id.clone())>
+        <ul class="rows" id=list_id>
             {first.into_iter().map(|row| view! { <RowView row=row /> }).collect_view()}
             {move || all.get().then(|| rest.with_value(|rest| {
                 rest.iter().cloned().map(|row| view! { <RowView row=row /> }).collect_view()
             }))}
         </ul>
-        <button
-            type="button"
-            class="link-button show-all"
-            aria-expanded=move || all.get().to_string()
-            aria-controls=(!list_id.is_empty()).then_some(list_id)
-            on:click=move |_| all.update(|a| *a = !*a)
-        >
-            {label}
-        </button>
+        {more}
     }
     .into_any()
 }

@@ -26,18 +26,17 @@ impl Node {
     /// the tree is then built in one pass over the text.
     pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
         serde_json::from_str::<de::IgnoredAny>(text)?;
-        let mut p = Parser {
-            text,
-            bytes: text.as_bytes(),
-            at: 0,
-        };
-        p.value().map_err(de::Error::custom)
+        Self::tree(text)
     }
 
     /// The tree of a resource's original text. That text was checked to be JSON when the
     /// [`phr_fhir::Resource`] was made, so it is not checked again.
     pub fn of_resource(resource: &phr_fhir::Resource) -> Result<Node, serde_json::Error> {
-        let text = resource.raw();
+        Self::tree(resource.raw())
+    }
+
+    /// The tree of text known to be JSON, in one pass.
+    fn tree(text: &str) -> Result<Node, serde_json::Error> {
         let mut p = Parser {
             text,
             bytes: text.as_bytes(),

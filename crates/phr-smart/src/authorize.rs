@@ -16,6 +16,9 @@
 
 use std::fmt;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -322,28 +325,19 @@ struct SealedPending {
     sealed: String,
 }
 
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn unb64(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-}
-
 /// True when a stored pending sign-in ([`PendingAuthorization::seal`]) has expired or cannot be
 /// read (then it is of no use either): the shell drops such entries at start-up.
 pub fn stored_pending_is_stale(stored: &str, now: UnixMillis) -> bool {
     match serde_json::from_str::<SealedPending>(stored) {
-        Ok(s) if s.v == SEALED_VERSION => {
-            now.saturating_sub(s.created_at_ms) > PENDING_LIFETIME_MS
-                || s.created_at_ms.saturating_sub(now) > PENDING_LIFETIME_MS
-        }
+        Ok(s) if s.v == SEALED_VERSION => expired(s.created_at_ms, now),
         _ => true,
     }
+}
+
+/// More than [`PENDING_LIFETIME_MS`] since `created_at`, or the clock went back by more than that.
+fn expired(created_at: UnixMillis, now: UnixMillis) -> bool {
+    now.saturating_sub(created_at) > PENDING_LIFETIME_MS
+        || created_at.saturating_sub(now) > PENDING_LIFETIME_MS
 }
 
 impl PendingAuthorization {
@@ -376,8 +370,8 @@ impl PendingAuthorization {
         serde_json::to_string(&SealedPending {
             v: SEALED_VERSION,
             created_at_ms: self.created_at_ms,
-            nonce: b64(&nonce),
-            sealed: b64(&sealed),
+            nonce: URL_SAFE_NO_PAD.encode(nonce),
+            sealed: URL_SAFE_NO_PAD.encode(sealed),
         })
         .expect("sealed pending authorization serialises")
     }
@@ -393,10 +387,14 @@ impl PendingAuthorization {
         if s.v != SEALED_VERSION {
             return Err(CallbackError::Unreadable);
         }
-        let nonce: [u8; 12] = unb64(&s.nonce)
+        let nonce: [u8; 12] = URL_SAFE_NO_PAD
+            .decode(&s.nonce)
+            .ok()
             .and_then(|n| n.try_into().ok())
             .ok_or(CallbackError::Unreadable)?;
-        let sealed = unb64(&s.sealed).ok_or(CallbackError::Unreadable)?;
+        let sealed = URL_SAFE_NO_PAD
+            .decode(&s.sealed)
+            .map_err(|_| CallbackError::Unreadable)?;
         let json = sealing_key(&state)
             .decrypt(
                 &nonce.into(),
@@ -426,8 +424,7 @@ impl PendingAuthorization {
     /// True when more than [`PENDING_LIFETIME_MS`] have passed since the sign-in started (or the
     /// clock went backwards by more than that).
     pub fn is_expired(&self, now: UnixMillis) -> bool {
-        now.saturating_sub(self.created_at_ms) > PENDING_LIFETIME_MS
-            || self.created_at_ms.saturating_sub(now) > PENDING_LIFETIME_MS
+        expired(self.created_at_ms, now)
     }
 
     /// The PKCE verifier (sent with the code to the token endpoint).
