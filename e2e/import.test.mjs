@@ -73,7 +73,8 @@ async function allStoredText() {
       req.onsuccess = () => res(req.result); req.onerror = rej;
     });
     db.close();
-    for (const v of values) {
+    // A save stores a blob in two parts, [head, ciphertext]: every part is read.
+    for (const v of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) {
       const bytes = v instanceof Uint8Array ? v : new Uint8Array(v instanceof ArrayBuffer ? v : v.buffer || []);
       let s = ''; for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
       parts.push(s);

@@ -27,9 +27,11 @@ async function importFile(page, file, expect = /new/) {
 async function dumpStorage(page, ctx) {
   const inPage = await page.evaluate(async () => {
     const out = { local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }), idb: '', caches: '' };
+    // A save stores a blob in two parts, [head, ciphertext]: arrays are walked, part by part.
     const latin1 = (v) => {
       if (v instanceof ArrayBuffer) v = new Uint8Array(v);
       if (ArrayBuffer.isView(v)) return new TextDecoder('latin1').decode(v);
+      if (Array.isArray(v)) return v.map(latin1).join('');
       return JSON.stringify(v);
     };
     for (const { name } of await indexedDB.databases()) {
@@ -76,6 +78,8 @@ test('canary scan: no plaintext health data or secret in any browser storage or 
 
   const whileOpen = await dumpStorage(page, ctx);
   assert.ok(whileOpen.idb.length > 100000, 'the record is stored');
+  // The scan reads record blobs as bytes, also those a save stores in two parts [head, ciphertext].
+  assert.match(whileOpen.idb, /\/seg\/res\.[^=]*=PHRS/, 'record segment blobs are scanned as bytes');
   await lock(page);
   await page.reload();
   await appReady(page);
@@ -207,9 +211,10 @@ test('corrupted storage is reported, never replaced by an empty vault', async ()
     const keys = await new Promise((res) => { const q = db.transaction('kv').objectStore('kv').getAllKeys(); q.onsuccess = () => res(q.result); });
     const key = keys.find((k) => k.includes('/seg/res.'));
     const value = await new Promise((res) => { const q = db.transaction('kv').objectStore('kv').get(key); q.onsuccess = () => res(q.result); });
-    const bytes = new Uint8Array(value);
+    // A saved blob is stored as [head, ciphertext]: flip a byte inside the ciphertext.
+    const bytes = Array.isArray(value) ? value[1] : new Uint8Array(value);
     bytes[bytes.length - 5] ^= 1;
-    await new Promise((res) => { const tx = db.transaction('kv', 'readwrite'); tx.objectStore('kv').put(bytes, key); tx.oncomplete = res; });
+    await new Promise((res) => { const tx = db.transaction('kv', 'readwrite'); tx.objectStore('kv').put(value, key); tx.oncomplete = res; });
     db.close();
     return key;
   });

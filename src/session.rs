@@ -15,7 +15,7 @@ use futures::StreamExt;
 
 use phr_record::{Record, SegmentLoadError};
 use phr_vault::{
-    Header, KdfParams, Kek, RecoveryKey, Secret, Vault, VaultError, VaultId, VaultKey,
+    Header, KdfParams, Kek, RecoveryKey, Secret, Store, Vault, VaultError, VaultId, VaultKey,
 };
 use web_sys::CryptoKey;
 
@@ -230,14 +230,16 @@ const INDEX_CACHE_DELAY_MS: u32 = 1_000;
 /// How many segments a save seals at once.
 const SEAL_AHEAD: usize = 4;
 
-/// A segment blob sealed in JavaScript, with its segment name and storage key.
+/// A segment blob sealed in JavaScript, with its segment name, length and tag.
 struct SealedJs {
     name: String,
     /// The generation it was sealed for (its storage key names it).
     seq: u64,
-    blob: js_sys::Uint8Array,
-    /// The blob's SHA-256, being computed by WebCrypto (started as soon as the blob existed).
-    digest: std::pin::Pin<Box<dyn std::future::Future<Output = Result<[u8; 32], String>>>>,
+    /// The blob as stored: `[head, ciphertext || tag]` ([`idb::split_blob`]).
+    value: wasm_bindgen::JsValue,
+    len: u64,
+    /// The AES-GCM tag (the blob's last 16 bytes), which the manifest records.
+    tag: [u8; phr_vault::TAG_LEN],
 }
 
 /// Where one save's time went (ms), and its size.
@@ -245,7 +247,6 @@ struct SealedJs {
 struct SaveParts {
     encode_ms: f64,
     seal_ms: f64,
-    digest_ms: f64,
     header_ms: f64,
     persist_ms: f64,
     bytes: u64,
@@ -616,22 +617,26 @@ impl Session {
             )
         };
         let unavailable = |detail| VaultError::StorageUnavailable { detail };
-        let head = parts.head();
-        let sealing =
-            webcrypto::aes_gcm_seal_js(&self.key, &parts.nonce, &parts.aad, &plaintext, head)
-                .map_err(unavailable)?;
+        let sealing = webcrypto::aes_gcm_seal_js(&self.key, &parts.nonce, &parts.aad, &plaintext)
+            .map_err(unavailable)?;
         drop(plaintext);
         let name = name.to_string();
         Ok(async move {
-            let blob = sealing.await.map_err(unavailable)?;
-            // The digest starts now, beside the page (while the next segments are serialised
-            // and sealed), and is awaited when the manifest is planned.
-            let digest = webcrypto::sha256_js(&blob);
+            let body = sealing.await.map_err(unavailable)?;
+            let n = body.length();
+            if n < phr_vault::TAG_LEN as u32 {
+                return Err(unavailable("AES-GCM returned no tag".into()));
+            }
+            let mut tag = [0; phr_vault::TAG_LEN];
+            body.subarray(n - phr_vault::TAG_LEN as u32, n)
+                .copy_to(&mut tag);
+            let head = parts.head();
             Ok(SealedJs {
                 name,
                 seq,
-                blob,
-                digest: Box::pin(digest),
+                len: (head.len() + n as usize) as u64,
+                value: idb::split_blob(&js_sys::Uint8Array::from(&head[..]), &body),
+                tag,
             })
         })
     }
@@ -645,21 +650,20 @@ impl Session {
         deleted: &[&str],
         parts: &mut SaveParts,
     ) -> Result<phr_vault::SavePlan, VaultError> {
-        let unavailable = |detail| VaultError::StorageUnavailable { detail };
         let vault_id = self.vault_id();
         let mut blobs = Vec::with_capacity(sealed.len());
         let mut described = Vec::with_capacity(sealed.len());
-        let started = perf_now();
+        let mut blob_bytes = 0;
         for s in sealed {
+            blob_bytes += s.len;
             described.push(phr_vault::DescribedSegment {
-                len: u64::from(s.blob.length()),
-                sha256: s.digest.await.map_err(unavailable)?,
+                len: s.len,
+                tag: s.tag,
                 name: s.name.clone(),
                 seq: s.seq,
             });
-            blobs.push((phr_vault::segment_key(&vault_id, &s.name, s.seq), s.blob));
+            blobs.push((phr_vault::segment_key(&vault_id, &s.name, s.seq), s.value));
         }
-        parts.digest_ms = perf_now() - started;
         let started = perf_now();
         let save = self.vault.borrow().plan_save_described(
             described,
@@ -668,11 +672,7 @@ impl Session {
             &mut WebEntropy,
         )?;
         parts.header_ms = perf_now() - started;
-        parts.bytes = blobs
-            .iter()
-            .map(|(_, b)| u64::from(b.length()))
-            .sum::<u64>()
-            + save.write.bytes_written();
+        parts.bytes = blob_bytes + save.write.bytes_written();
         // No space check first: a full disk fails the transaction, which changes nothing, and the
         // space needed is worked out then.
         let started = perf_now();
@@ -728,8 +728,7 @@ impl Session {
         let written = self.write_sealed(sealed, &deleted, &mut parts).await;
         let mut t = self.timings.get();
         t.encode_ms += parts.encode_ms;
-        // Encrypting includes the digests still running after the last blob was sealed.
-        t.encrypt_ms += parts.seal_ms + parts.digest_ms;
+        t.encrypt_ms += parts.seal_ms;
         t.persist_ms += parts.persist_ms;
         self.timings.set(t);
         let save = written?;
@@ -745,7 +744,6 @@ impl Session {
         for (key, ms) in [
             ("lastSaveEncodeMs", parts.encode_ms),
             ("lastSaveSealMs", parts.seal_ms),
-            ("lastSaveDigestMs", parts.digest_ms),
             ("lastSaveHeaderMs", parts.header_ms),
             ("lastSavePersistMs", parts.persist_ms),
         ] {
@@ -799,6 +797,33 @@ impl Session {
     /// The encrypted backup file of the saved state (save first to include recent changes).
     pub async fn export_backup(&self) -> Result<Vec<u8>, VaultError> {
         let snapshot = self.db.snapshot(&self.vault_id()).await?;
+        // The manifest pins each blob by length and tag, which the crate checks without
+        // decrypting. Each blob is also decrypted here (WebCrypto, discarding the plaintext), so
+        // damage inside a ciphertext is caught now, naming the segment, and a backup never
+        // carries a blob that cannot be read.
+        let to_open = {
+            let vault = self.vault.borrow();
+            let mut to_open = Vec::new();
+            for name in vault.segment_names() {
+                let blob = snapshot.get(&vault.segment_key(name)?)?;
+                let parsed = vault.check_segment_blob(name, blob.as_deref())?;
+                to_open.push((
+                    name.to_owned(),
+                    parsed.nonce,
+                    parsed.aad,
+                    parsed.ciphertext.to_vec(),
+                ));
+            }
+            to_open
+        };
+        for (name, nonce, aad, ciphertext) in to_open {
+            webcrypto::aes_gcm_decrypt(&self.key, &nonce, &aad, &ciphertext)
+                .await
+                .map_err(|e| match e {
+                    None => VaultError::SegmentAuthFailed { segment: name },
+                    Some(detail) => VaultError::StorageUnavailable { detail },
+                })?;
+        }
         self.vault.borrow().export_backup(&snapshot)
     }
 }
@@ -810,13 +835,15 @@ async fn open_segment(
     name: &str,
     blob: Option<&[u8]>,
 ) -> Result<Vec<u8>, VaultError> {
+    // Only a blob written by format version 1 is pinned by its SHA-256; a version 2 manifest
+    // records the blob's tag, which needs no hashing.
     let digest = match blob {
-        Some(b) => Some(
+        Some(b) if vault.needs_digest(name) => Some(
             webcrypto::sha256(b)
                 .await
                 .map_err(|detail| VaultError::StorageUnavailable { detail })?,
         ),
-        None => None,
+        _ => None,
     };
     let parsed = vault.check_segment_blob_with_digest(name, blob, digest.as_ref())?;
     webcrypto::aes_gcm_decrypt(key, &parsed.nonce, &parsed.aad, parsed.ciphertext)

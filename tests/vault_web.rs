@@ -329,10 +329,14 @@ async fn blobs_held_in_javascript_are_written_with_their_plan_or_not_at_all() {
     let _ = Db::delete_all().await;
     let db = Db::open().await.unwrap();
     let id = VaultId::from_bytes([3; 16]);
-    let blob = |n: u8| js_sys::Uint8Array::from(&vec![n; 100_000][..]);
+    let blob = |n: u8, len: usize| js_sys::Uint8Array::from(&vec![n; len][..]);
+    // One whole blob, and one stored in two parts as a save stores them (head, ciphertext).
     let blobs = vec![
-        ("blob/a".to_string(), blob(1)),
-        ("blob/b".to_string(), blob(2)),
+        ("blob/a".to_string(), blob(1, 100_000).into()),
+        (
+            "blob/b".to_string(),
+            phr_app::platform::idb::split_blob(&blob(3, 40), &blob(2, 100_000)),
+        ),
     ];
     let plan = |expect| phr_vault::WritePlan {
         vault_id: id,
@@ -352,7 +356,13 @@ async fn blobs_held_in_javascript_are_written_with_their_plan_or_not_at_all() {
         .await
         .unwrap();
     assert_eq!(db.get("blob/a").await.unwrap(), Some(vec![1; 100_000]));
-    assert_eq!(db.get("blob/b").await.unwrap(), Some(vec![2; 100_000]));
+    let mut b = vec![3; 40];
+    b.extend_from_slice(&[2; 100_000]);
+    assert_eq!(
+        db.get("blob/b").await.unwrap(),
+        Some(b),
+        "the parts, concatenated"
+    );
     assert_eq!(
         db.get(&phr_vault::manifest_key(&id)).await.unwrap(),
         Some(b"manifest".to_vec())

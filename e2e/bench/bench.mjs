@@ -252,8 +252,8 @@ console.error('save vs floor');
   row('  the floor: encrypt / IndexedDB put', `${ms(median(floorParts.map((f) => f.encrypt)))} / ${ms(median(floorParts.map((f) => f.put)))}`);
   row('  bytes and segments written', `${mb(median(parts.map((s) => s.lastSaveBytes)))} in ${median(parts.map((s) => s.lastSaveSegments))} segments`);
   row('  of which serialising the record segments', part('lastSaveEncodeMs'));
-  row('  of which sealing (WebCrypto AES-GCM and SHA-256, blobs kept in JS)', part('lastSaveSealMs'));
-  row('  of which the digests still running after the last blob / the manifest', `${part('lastSaveDigestMs')} / ${part('lastSaveHeaderMs')}`);
+  row('  of which sealing (WebCrypto AES-GCM, blobs kept in JS)', part('lastSaveSealMs'));
+  row('  of which planning and sealing the manifest', part('lastSaveHeaderMs'));
   row('  of which the IndexedDB transaction', part('lastSavePersistMs'));
   row('  then, not waited for: deleting the blobs the save replaced (own transaction)',
     parts.some((s) => s.cleanupMs != null) ? part('cleanupMs') : 'none (the save replaced no blob)');

@@ -55,12 +55,34 @@ fn map_idb_error(e: ::idb::Error, tx_error: Option<web_sys::DomException>) -> Va
     unavailable(if name.is_empty() { text } else { name })
 }
 
+/// A sealed blob stored in two parts, `[head, ciphertext || tag]` (a JS array of two
+/// `Uint8Array`s): WebCrypto returns the ciphertext in a buffer of its own, and storing it beside
+/// the head saves copying megabytes into one buffer. Read back, the parts are concatenated:
+/// every reader sees the blob's bytes, `head || ciphertext || tag`.
+pub fn split_blob(head: &Uint8Array, body: &Uint8Array) -> JsValue {
+    js_sys::Array::of2(head, body).into()
+}
+
 fn to_bytes(v: &JsValue) -> Option<Vec<u8>> {
     if v.is_undefined() || v.is_null() {
         return None;
     }
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
         return Some(a.to_vec());
+    }
+    if let Some(parts) = v.dyn_ref::<js_sys::Array>() {
+        // A split blob: its parts in order. Anything else in an array is not a blob.
+        let parts: Vec<Uint8Array> = parts
+            .iter()
+            .map(|p| p.dyn_into::<Uint8Array>().ok())
+            .collect::<Option<_>>()?;
+        let mut out = Vec::with_capacity(parts.iter().map(|p| p.length() as usize).sum());
+        for p in parts {
+            let at = out.len();
+            out.resize(at + p.length() as usize, 0);
+            p.copy_to(&mut out[at..]);
+        }
+        return Some(out);
     }
     if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
         return Some(Uint8Array::new(b).to_vec());
@@ -161,12 +183,13 @@ impl Db {
     }
 
     /// Runs a save whose segment blobs were sealed in JavaScript (never copied into wasm
-    /// memory): the precondition's reads, the puts of `blobs` (key, bytes), then the plan's own
+    /// memory): the precondition's reads, the puts of `blobs` (key, a `Uint8Array` or a
+    /// [`split_blob`]), then the plan's own
     /// operations (the manifest that names the blobs), all in one transaction, as
     /// [`Db::execute`].
     pub async fn execute_with_blobs(
         &self,
-        blobs: &[(String, Uint8Array)],
+        blobs: &[(String, JsValue)],
         plan: &WritePlan,
     ) -> Result<(), VaultError> {
         self.begin_with_blobs(blobs, plan)?.await
@@ -178,7 +201,7 @@ impl Db {
     /// spawned) right away, before the reads complete, or the writes would commit unchecked.
     pub fn begin_with_blobs(
         &self,
-        blobs: &[(String, Uint8Array)],
+        blobs: &[(String, JsValue)],
         plan: &WritePlan,
     ) -> Result<impl std::future::Future<Output = Result<(), VaultError>> + 'static, VaultError>
     {

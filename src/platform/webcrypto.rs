@@ -80,16 +80,15 @@ pub async fn aes_gcm_encrypt(
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
-/// AES-256-GCM encrypt that leaves the result in JavaScript: returns `head || ciphertext || tag`
-/// as a JS `Uint8Array`, so a segment blob is never copied back into wasm memory (it goes from
-/// here to the digest and to IndexedDB). WebCrypto copies `plaintext` when called, so the caller
-/// may drop it as soon as this future is created.
+/// AES-256-GCM encrypt that leaves the result in JavaScript: returns `ciphertext || tag` as a JS
+/// `Uint8Array`, so a segment blob is never copied back into wasm memory (it goes from here to
+/// IndexedDB, beside its head; see [`crate::platform::idb::split_blob`]). WebCrypto copies
+/// `plaintext` when called, so the caller may drop it as soon as this future is created.
 pub fn aes_gcm_seal_js(
     key: &CryptoKey,
     nonce: &[u8],
     aad: &[u8],
     plaintext: &[u8],
-    head: Vec<u8>,
 ) -> Result<impl std::future::Future<Output = Result<Uint8Array, String>>, String> {
     let promise = subtle()
         .encrypt_with_object_and_u8_array(&gcm_params(nonce, aad), key, plaintext)
@@ -98,20 +97,8 @@ pub fn aes_gcm_seal_js(
         let buf = JsFuture::from(promise)
             .await
             .map_err(|e| js_error_text(&e))?;
-        let ct = Uint8Array::new(&buf);
-        let blob = Uint8Array::new_with_length(head.len() as u32 + ct.length());
-        blob.subarray(0, head.len() as u32).copy_from(&head);
-        blob.set(&ct, head.len() as u32);
-        Ok(blob)
+        Ok(Uint8Array::new(&buf))
     })
-}
-
-/// SHA-256 of bytes that live in JavaScript. The digest starts when this is called (WebCrypto
-/// copies the bytes then); the future only collects it.
-pub fn sha256_js(
-    data: &Uint8Array,
-) -> impl std::future::Future<Output = Result<[u8; 32], String>> + 'static {
-    digest_result(subtle().digest_with_str_and_buffer_source("SHA-256", data))
 }
 
 /// The 32 bytes of a started `crypto.subtle.digest("SHA-256", …)`.

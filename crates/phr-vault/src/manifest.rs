@@ -1,10 +1,18 @@
 //! The manifest: a sealed segment named `manifest` that lists every data segment with the
-//! sequence number, length and SHA-256 of its current blob. Its own sequence number is the vault's
-//! generation, which grows by one with every save.
+//! sequence number, length and check value of its current blob. Its own sequence number is the
+//! vault's generation, which grows by one with every save.
 //!
-//! Because the manifest authenticates each blob's hash, a blob that is swapped, replayed or
-//! damaged is caught even before decryption, and a save becomes visible atomically when the
-//! manifest is written.
+//! Because the manifest authenticates each blob's check value, a blob that is swapped, replayed
+//! or damaged is caught, and a save becomes visible atomically when the manifest is written.
+//!
+//! The check value is the blob's AES-GCM tag (its last 16 bytes) in a version 2 manifest, and
+//! SHA-256 of the whole blob in version 1. The tag pins the blob as well as a hash does: the
+//! prefix pins vault, name and sequence number; decryption authenticates nonce, prefix and
+//! ciphertext under the vault key; and any other blob that authenticates under that key for
+//! the same name and sequence number (another nonce) has another tag, except with negligible
+//! probability. The tag costs nothing to compute, where SHA-256 of every blob took a full
+//! pass over the record at every save and unlock. A version 2 manifest keeps the SHA-256 entries of
+//! blobs written by version 1 until those segments are next saved.
 
 use std::collections::BTreeMap;
 
@@ -15,9 +23,25 @@ use crate::encoding::{hex_decode_exact, hex_encode};
 use crate::entropy::Entropy;
 use crate::error::VaultError;
 use crate::ids::{check_segment_name, VaultId, MANIFEST_NAME};
-use crate::keys::{open, VaultKey};
+use crate::keys::{open, VaultKey, TAG_LEN};
 use crate::segment::{peek_seq, seal_segment, ParsedBlob};
 use crate::text::check_timestamp;
+
+/// How the manifest pins one blob's exact bytes (besides its length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobCheck {
+    /// The blob's AES-GCM tag: its last 16 bytes (written by format version 2).
+    Tag([u8; TAG_LEN]),
+    /// SHA-256 of the whole blob (format version 1).
+    Sha256([u8; 32]),
+}
+
+/// The AES-GCM tag of a sealed blob: its last 16 bytes (`None` if it is too short to have one).
+pub fn blob_tag(blob: &[u8]) -> Option<[u8; TAG_LEN]> {
+    blob.len()
+        .checked_sub(TAG_LEN)
+        .map(|at| blob[at..].try_into().expect("16 bytes"))
+}
 
 /// What the manifest records about one data segment's current blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +50,8 @@ pub struct SegmentEntry {
     pub seq: u64,
     /// The blob's length in bytes.
     pub len: u64,
-    /// SHA-256 of the whole blob.
-    pub sha256: [u8; 32],
+    /// The blob's tag (or, for a blob written by version 1, its SHA-256).
+    pub check: BlobCheck,
 }
 
 impl SegmentEntry {
@@ -36,19 +60,33 @@ impl SegmentEntry {
         Self {
             seq,
             len: blob.len() as u64,
-            sha256: Sha256::digest(blob).into(),
+            check: BlobCheck::Tag(blob_tag(blob).unwrap_or_default()),
         }
+    }
+
+    /// Whether checking a blob against this entry needs the blob's SHA-256 (a version 1 entry).
+    pub fn needs_digest(&self) -> bool {
+        matches!(self.check, BlobCheck::Sha256(_))
     }
 
     /// Whether `blob` is exactly the blob this entry describes.
     pub fn matches(&self, blob: &[u8]) -> bool {
-        self.matches_digest(blob, &Sha256::digest(blob).into())
+        let digest = self.needs_digest().then(|| Sha256::digest(blob).into());
+        self.matches_digest(blob, digest.as_ref())
     }
 
-    /// Like [`SegmentEntry::matches`], with the blob's SHA-256 computed by the caller (the browser
-    /// shell uses WebCrypto's native `digest`, far faster than hashing in wasm).
-    pub fn matches_digest(&self, blob: &[u8], sha256: &[u8; 32]) -> bool {
-        blob.len() as u64 == self.len && *sha256 == self.sha256
+    /// Like [`SegmentEntry::matches`], with the blob's SHA-256 computed by the caller when
+    /// [`SegmentEntry::needs_digest`] (the browser shell uses WebCrypto's native `digest`, far
+    /// faster than hashing in wasm). A tag entry ignores `sha256`; a SHA-256 entry without one
+    /// does not match.
+    pub fn matches_digest(&self, blob: &[u8], sha256: Option<&[u8; 32]>) -> bool {
+        if blob.len() as u64 != self.len {
+            return false;
+        }
+        match &self.check {
+            BlobCheck::Tag(tag) => blob_tag(blob).as_ref() == Some(tag),
+            BlobCheck::Sha256(expected) => sha256 == Some(expected),
+        }
     }
 }
 
@@ -76,29 +114,42 @@ struct EntryRepr {
     name: String,
     seq: u64,
     len: u64,
-    sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tag: Option<String>,
 }
 
 impl Manifest {
-    /// The manifest's plaintext: compact JSON, segments sorted by name.
+    /// The manifest's plaintext (format version 2): compact JSON, segments sorted by name.
     pub fn to_json(&self) -> Vec<u8> {
         let repr = ManifestRepr {
             saved: self.saved.clone(),
             segments: self
                 .segments
                 .iter()
-                .map(|(name, e)| EntryRepr {
-                    name: name.clone(),
-                    seq: e.seq,
-                    len: e.len,
-                    sha256: hex_encode(&e.sha256),
+                .map(|(name, e)| {
+                    let (sha256, tag) = match &e.check {
+                        BlobCheck::Sha256(h) => (Some(hex_encode(h)), None),
+                        BlobCheck::Tag(t) => (None, Some(hex_encode(t))),
+                    };
+                    EntryRepr {
+                        name: name.clone(),
+                        seq: e.seq,
+                        len: e.len,
+                        sha256,
+                        tag,
+                    }
                 })
                 .collect(),
         };
         serde_json::to_vec(&repr).expect("manifest serialises")
     }
 
-    fn from_json(generation: u64, json: &[u8]) -> Result<Self, VaultError> {
+    /// Reads a manifest's plaintext. `version` is its blob's format version: a version 1 manifest
+    /// lists SHA-256 values only; version 2 lists a tag, or a SHA-256 for a blob written by
+    /// version 1.
+    fn from_json(version: u8, generation: u64, json: &[u8]) -> Result<Self, VaultError> {
         let corrupt = |reason| VaultError::ManifestCorrupt { reason };
         let repr: ManifestRepr =
             serde_json::from_slice(json).map_err(|_| corrupt("unexpected content"))?;
@@ -109,11 +160,19 @@ impl Manifest {
             if e.seq == 0 || e.seq > generation {
                 return Err(corrupt("segment from a later save"));
             }
-            let sha256 = hex_decode_exact(&e.sha256).ok_or(corrupt("bad segment hash"))?;
+            let check = match (e.sha256, e.tag) {
+                (Some(h), None) => {
+                    BlobCheck::Sha256(hex_decode_exact(&h).ok_or(corrupt("bad segment hash"))?)
+                }
+                (None, Some(t)) if version >= 2 => {
+                    BlobCheck::Tag(hex_decode_exact(&t).ok_or(corrupt("bad segment tag"))?)
+                }
+                _ => return Err(corrupt("unexpected content")),
+            };
             let entry = SegmentEntry {
                 seq: e.seq,
                 len: e.len,
-                sha256,
+                check,
             };
             if segments.insert(e.name, entry).is_some() {
                 return Err(corrupt("a segment is listed twice"));
@@ -167,6 +226,6 @@ impl Manifest {
             })?;
         let json = open(vk.as_bytes(), &parsed.nonce, &parsed.aad, parsed.ciphertext)
             .ok_or(corrupt("it failed authentication"))?;
-        Self::from_json(generation, &json)
+        Self::from_json(parsed.version, generation, &json)
     }
 }

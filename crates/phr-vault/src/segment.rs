@@ -3,15 +3,20 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic "PHRS"
-//! 4       1     format version (1)
+//! 4       1     format version (2; 1 is still read)
 //! 5       16    vault id
 //! 21      1     name length n (1..=64)
 //! 22      n     segment name (ASCII)
 //! 22+n    8     sequence number, big-endian u64 (>= 1)
 //! 30+n    12    nonce (random)
 //! 42+n    ...   AES-256-GCM ciphertext || 16-byte tag
-//! AAD = "phr-vault/v1/segment" || bytes[0 .. 30+n]   (everything before the nonce)
+//! AAD = "phr-vault/v2/segment" || bytes[0 .. 30+n]   (everything before the nonce)
 //! ```
+//!
+//! Version 1 blobs have the same layout with AAD domain `"phr-vault/v1/segment"`. The versions
+//! differ in what the manifest records about a blob (SHA-256 in v1, the GCM tag in v2; see
+//! [`crate::SegmentEntry`]), so a version 1 app refuses a version 2 vault as newer instead of
+//! misreading it.
 //!
 //! # WebCrypto split
 //!
@@ -34,10 +39,14 @@ use crate::keys::{open, seal, VaultKey, NONCE_LEN, TAG_LEN};
 
 /// Magic bytes at the start of every segment blob.
 pub const SEGMENT_MAGIC: &[u8; 4] = b"PHRS";
-/// The segment blob format version this crate writes and reads.
-pub const SEGMENT_VERSION: u8 = 1;
-/// Domain string prepended to the prefix to form the AAD.
-pub const SEGMENT_AAD_DOMAIN: &[u8] = b"phr-vault/v1/segment";
+/// The segment blob format version this crate writes.
+pub const SEGMENT_VERSION: u8 = 2;
+/// The oldest blob version this crate reads.
+pub const SEGMENT_VERSION_MIN: u8 = 1;
+/// Domain string prepended to the prefix to form the AAD of a version 2 blob.
+pub const SEGMENT_AAD_DOMAIN: &[u8] = b"phr-vault/v2/segment";
+/// The AAD domain string of a version 1 blob.
+pub const SEGMENT_AAD_DOMAIN_V1: &[u8] = b"phr-vault/v1/segment";
 
 /// Everything needed to encrypt one segment outside this crate and assemble the blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +85,7 @@ impl SealParts {
         prefix.push(name.len() as u8);
         prefix.extend_from_slice(name.as_bytes());
         prefix.extend_from_slice(&seq.to_be_bytes());
-        let aad = aad_for(&prefix);
+        let aad = aad_for(SEGMENT_VERSION, &prefix);
         Ok(Self { prefix, nonce, aad })
     }
 
@@ -113,9 +122,14 @@ impl SealParts {
     }
 }
 
-fn aad_for(prefix: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(SEGMENT_AAD_DOMAIN.len() + prefix.len());
-    aad.extend_from_slice(SEGMENT_AAD_DOMAIN);
+fn aad_for(version: u8, prefix: &[u8]) -> Vec<u8> {
+    let domain = if version == 1 {
+        SEGMENT_AAD_DOMAIN_V1
+    } else {
+        SEGMENT_AAD_DOMAIN
+    };
+    let mut aad = Vec::with_capacity(domain.len() + prefix.len());
+    aad.extend_from_slice(domain);
     aad.extend_from_slice(prefix);
     aad
 }
@@ -123,6 +137,8 @@ fn aad_for(prefix: &[u8]) -> Vec<u8> {
 /// A blob split into its fields. Borrowed from the blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedBlob<'a> {
+    /// The blob's format version (1 or 2).
+    pub version: u8,
     /// The vault id in the prefix.
     pub vault_id: VaultId,
     /// The segment name in the prefix.
@@ -146,7 +162,7 @@ fn split<'a>(blob: &'a [u8], what: &str) -> Result<ParsedBlob<'a>, VaultError> {
     if blob.len() < 5 || &blob[..4] != SEGMENT_MAGIC {
         return Err(malformed("not a vault segment"));
     }
-    if blob[4] != SEGMENT_VERSION {
+    if !(SEGMENT_VERSION_MIN..=SEGMENT_VERSION).contains(&blob[4]) {
         return Err(if blob[4] > SEGMENT_VERSION {
             VaultError::UnsupportedVersion {
                 found: u64::from(blob[4]),
@@ -175,11 +191,12 @@ fn split<'a>(blob: &'a [u8], what: &str) -> Result<ParsedBlob<'a>, VaultError> {
         return Err(malformed("sequence number 0"));
     }
     Ok(ParsedBlob {
+        version: blob[4],
         vault_id: VaultId::from_bytes(blob[5..5 + VAULT_ID_LEN].try_into().expect("16 bytes")),
         name,
         seq,
         nonce: blob[nonce_at..ct_at].try_into().expect("12 bytes"),
-        aad: aad_for(&blob[..nonce_at]),
+        aad: aad_for(blob[4], &blob[..nonce_at]),
         ciphertext: &blob[ct_at..],
     })
 }

@@ -9,8 +9,8 @@ use crate::error::VaultError;
 use crate::header::{Header, Secret};
 use crate::ids::{check_segment_name, VaultId};
 use crate::kdf::{derive_kek, random_salt, KdfParams, SALT_LEN};
-use crate::keys::{Kek, VaultKey};
-use crate::manifest::{Manifest, SegmentEntry};
+use crate::keys::{Kek, VaultKey, TAG_LEN};
+use crate::manifest::{blob_tag, BlobCheck, Manifest, SegmentEntry};
 use crate::passphrase::assess_passphrase_with;
 use crate::recovery::RecoveryKey;
 use crate::segment::{open_segment, parse_blob, seal_segment, ParsedBlob, SealParts};
@@ -198,8 +198,8 @@ pub struct DescribedSegment {
     pub seq: u64,
     /// The blob's length in bytes.
     pub len: u64,
-    /// The blob's SHA-256.
-    pub sha256: [u8; 32],
+    /// The blob's AES-GCM tag: its last 16 bytes.
+    pub tag: [u8; TAG_LEN],
 }
 
 /// A planned header rewrite (passphrase, recovery key or name). Execute [`HeaderChange::write`],
@@ -323,26 +323,36 @@ impl Vault {
             })
     }
 
-    /// Checks a stored segment blob against the manifest (name, vault, seq, length and hash)
-    /// without decrypting it, and splits it for WebCrypto's `decrypt`. A WebCrypto
+    /// Checks a stored segment blob against the manifest (name, vault, seq, length and tag or
+    /// hash) without decrypting it, and splits it for WebCrypto's `decrypt`. A WebCrypto
     /// `OperationError` on the result means [`VaultError::SegmentAuthFailed`].
     ///
     /// # Errors
     /// [`VaultError::UnknownSegment`], [`VaultError::SegmentMissing`] (`blob` is `None`),
     /// [`VaultError::SegmentMalformed`], [`VaultError::SegmentMismatch`],
-    /// [`VaultError::SegmentAuthFailed`] (hash mismatch), [`VaultError::UnsupportedVersion`].
+    /// [`VaultError::SegmentAuthFailed`] (tag or hash mismatch), [`VaultError::UnsupportedVersion`].
     pub fn check_segment_blob<'a>(
         &self,
         name: &str,
         blob: Option<&'a [u8]>,
     ) -> Result<ParsedBlob<'a>, VaultError> {
-        let digest = blob.map(|b| Sha256::digest(b).into());
+        let digest = match blob {
+            Some(b) if self.needs_digest(name) => Some(Sha256::digest(b).into()),
+            _ => None,
+        };
         self.check_segment_blob_with_digest(name, blob, digest.as_ref())
     }
 
-    /// [`Vault::check_segment_blob`] with the blob's SHA-256 computed by the caller (WebCrypto's
-    /// `digest` in the browser: hashing tens of megabytes in wasm would dominate unlock time).
-    /// `sha256` must be the digest of exactly `blob`; it is compared with the manifest's.
+    /// Whether checking segment `name`'s blob needs its SHA-256: only a blob written by format
+    /// version 1 (a version 2 manifest records the blob's AES-GCM tag, which needs no hashing).
+    pub fn needs_digest(&self, name: &str) -> bool {
+        self.entry(name).is_ok_and(SegmentEntry::needs_digest)
+    }
+
+    /// [`Vault::check_segment_blob`] with the blob's SHA-256 computed by the caller when
+    /// [`Vault::needs_digest`] says so (WebCrypto's `digest` in the browser: hashing tens of
+    /// megabytes in wasm would dominate unlock time); otherwise `sha256` is ignored.
+    /// `sha256` must be the digest of exactly `blob`.
     ///
     /// # Errors
     /// As [`Vault::check_segment_blob`].
@@ -353,7 +363,7 @@ impl Vault {
         sha256: Option<&[u8; 32]>,
     ) -> Result<ParsedBlob<'a>, VaultError> {
         let entry = self.entry(name)?;
-        let (Some(blob), Some(sha256)) = (blob, sha256) else {
+        let Some(blob) = blob else {
             return Err(VaultError::SegmentMissing {
                 segment: name.to_owned(),
             });
@@ -469,26 +479,6 @@ impl Vault {
         self.build_save(sealed, deleted, saved, entropy)
     }
 
-    /// [`Vault::plan_save_sealed`] with each blob's SHA-256 computed by the caller (WebCrypto's
-    /// `digest` in the browser). Each digest must be of exactly its blob.
-    ///
-    /// # Errors
-    /// As [`Vault::plan_save_sealed`].
-    pub fn plan_save_sealed_with_digests(
-        &self,
-        sealed: Vec<(String, Vec<u8>, [u8; 32])>,
-        deleted: &[&str],
-        saved: &str,
-        entropy: &mut impl Entropy,
-    ) -> Result<SavePlan, VaultError> {
-        self.check_changes(sealed.iter().map(|(n, _, _)| n.as_str()), deleted)?;
-        let next = self.next_generation()?;
-        for (name, blob, _) in &sealed {
-            parse_blob(blob, &self.vault_id(), name, next)?;
-        }
-        self.build_save_digested(sealed, deleted, saved, entropy)
-    }
-
     fn check_changes<'a>(
         &self,
         changed: impl Iterator<Item = &'a str>,
@@ -517,39 +507,22 @@ impl Vault {
         saved: &str,
         entropy: &mut impl Entropy,
     ) -> Result<SavePlan, VaultError> {
-        let digested = sealed
-            .into_iter()
-            .map(|(name, blob)| {
-                let digest = Sha256::digest(&blob).into();
-                (name, blob, digest)
-            })
-            .collect();
-        self.build_save_digested(digested, deleted, saved, entropy)
-    }
-
-    fn build_save_digested(
-        &self,
-        sealed: Vec<(String, Vec<u8>, [u8; 32])>,
-        deleted: &[&str],
-        saved: &str,
-        entropy: &mut impl Entropy,
-    ) -> Result<SavePlan, VaultError> {
         let id = self.vault_id();
         let next = self.next_generation()?;
         let described: Vec<DescribedSegment> = sealed
             .iter()
-            .map(|(name, blob, sha256)| DescribedSegment {
+            .map(|(name, blob)| DescribedSegment {
                 name: name.clone(),
                 seq: next,
                 len: blob.len() as u64,
-                sha256: *sha256,
+                tag: blob_tag(blob).unwrap_or_default(),
             })
             .collect();
         let mut plan = self.build_save_described(described, deleted, saved, entropy)?;
         // The blobs go first, then the manifest that names them (the deletes are the cleanup).
         let mut ops: Vec<Op> = sealed
             .into_iter()
-            .map(|(name, blob, _)| Op::Put {
+            .map(|(name, blob)| Op::Put {
                 key: segment_key(&id, &name, next),
                 value: blob,
             })
@@ -561,7 +534,7 @@ impl Vault {
 
     /// Plans a save whose segment blobs the shell holds and writes itself (sealed with
     /// [`Vault::seal_parts`]; the blobs stay in JavaScript, so they are described here by their
-    /// length and SHA-256 only). The returned plan's write puts the manifest. It must run in the
+    /// length and AES-GCM tag only). The returned plan's write puts the manifest. It must run in the
     /// same atomic write as the puts of the described blobs, each under
     /// [`segment_key`]`(vault, name, seq)`, issued before the plan's own operations.
     /// Every `seq` must be the next generation (what [`Vault::seal_parts`] sealed at).
@@ -607,14 +580,11 @@ impl Vault {
             segments: self.manifest.segments.clone(),
         };
         let mut deletes = Vec::new();
-        for DescribedSegment {
-            name, len, sha256, ..
-        } in described
-        {
+        for DescribedSegment { name, len, tag, .. } in described {
             let entry = SegmentEntry {
                 seq: next,
                 len,
-                sha256,
+                check: BlobCheck::Tag(tag),
             };
             if let Some(old) = manifest.segments.insert(name.clone(), entry) {
                 deletes.push(segment_key(&id, &name, old.seq));

@@ -9,8 +9,8 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use common::*;
 use phr_vault::{
-    execute, open_segment, parse_blob, seal_segment, Backup, KdfParams, MemoryStore, RestoreTarget,
-    SealParts, Secret, VaultError, VaultId, VaultKey,
+    blob_tag, execute, open_segment, parse_blob, seal_segment, Backup, BlobCheck, KdfParams,
+    MemoryStore, RestoreTarget, SealParts, Secret, VaultError, VaultId, VaultKey,
 };
 use proptest::prelude::*;
 
@@ -270,69 +270,86 @@ fn the_webcrypto_split_reproduces_the_reference_blobs() {
         .plan_save_sealed(vec![("fhir-1".into(), wrong_blob)], &[], SAVED, &mut e)
         .is_err());
     // The AAD is the domain string followed by the prefix.
-    assert_eq!(&parts.aad[..20], b"phr-vault/v1/segment");
+    assert_eq!(&parts.aad[..20], b"phr-vault/v2/segment");
     assert_eq!(&parts.aad[20..], parts.prefix.as_slice());
 }
 
-/// The browser computes blob digests with WebCrypto; the digest-taking variants must plan the same
-/// save as the hashing ones, and a wrong digest must be caught like a damaged blob.
+/// A version 2 manifest pins each blob by its AES-GCM tag (its last 16 bytes): checking needs no
+/// digest, and a blob with another tag or length is caught before decryption.
 #[test]
-fn caller_supplied_digests_match_the_hashing_path() {
-    use sha2::{Digest, Sha256};
+fn the_manifest_pins_each_blob_by_its_tag() {
     let (created, mut store, _) = fast_vault(5);
     let mut vault = reopen(&store, &created);
-    let parts = vault
-        .seal_parts("fhir-1", &mut TestEntropy::new(90))
-        .unwrap();
-    let blob = parts.assemble(&webcrypto_encrypt(
-        vault.vault_key(),
-        &parts.nonce,
-        &parts.aad,
-        b"digest me",
-    ));
-    let digest: [u8; 32] = Sha256::digest(&blob).into();
-    let hashed = vault
-        .plan_save_sealed(
-            vec![("fhir-1".into(), blob.clone())],
+    vault
+        .save(
+            &mut store,
+            &[("fhir-1", b"tag me")],
             &[],
             SAVED,
-            &mut TestEntropy::new(91),
+            &mut TestEntropy::new(90),
         )
         .unwrap();
-    let given = vault
-        .plan_save_sealed_with_digests(
-            vec![("fhir-1".into(), blob.clone(), digest)],
-            &[],
-            SAVED,
-            &mut TestEntropy::new(91),
-        )
-        .unwrap();
-    assert_eq!(hashed.write, given.write, "identical plans, byte for byte");
-    execute(&mut store, &given.write).unwrap();
-    vault.commit(given).unwrap();
-    let stored = store.contents()[&vault.segment_key("fhir-1").unwrap()].clone();
+    let key = vault.segment_key("fhir-1").unwrap();
+    let stored = store.contents()[&key].clone();
+    assert!(!vault.needs_digest("fhir-1"));
+    assert_eq!(
+        vault.manifest().segments["fhir-1"].check,
+        BlobCheck::Tag(blob_tag(&stored).unwrap())
+    );
     assert!(vault
-        .check_segment_blob_with_digest("fhir-1", Some(&stored), Some(&digest))
+        .check_segment_blob_with_digest("fhir-1", Some(&stored), None)
         .is_ok());
-    let mut wrong = digest;
-    wrong[0] ^= 1;
+    // The manifest names the tag in hex.
+    let manifest = String::from_utf8(vault.manifest().to_json()).unwrap();
+    let tag_hex: String = blob_tag(&stored)
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        manifest.contains(&format!("\"tag\":\"{tag_hex}\"")),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("sha256"), "{manifest}");
+    // Another blob for the same segment and save (another nonce) has another tag: refused.
+    let parts = vault
+        .seal_parts("fhir-1", &mut TestEntropy::new(91))
+        .unwrap();
+    let same_seq =
+        SealParts::new(&vault.vault_id(), "fhir-1", vault.generation(), parts.nonce).unwrap();
+    let other = same_seq.assemble(&webcrypto_encrypt(
+        vault.vault_key(),
+        &same_seq.nonce,
+        &same_seq.aad,
+        b"tag me",
+    ));
+    assert_eq!(other.len(), stored.len());
     assert!(matches!(
-        vault.check_segment_blob_with_digest("fhir-1", Some(&stored), Some(&wrong)),
+        vault.check_segment_blob("fhir-1", Some(&other)),
         Err(VaultError::SegmentAuthFailed { .. })
     ));
+    // A flipped tag bit and a truncated blob are caught without decrypting.
+    let mut flipped = stored.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    assert!(matches!(
+        vault.check_segment_blob("fhir-1", Some(&flipped)),
+        Err(VaultError::SegmentAuthFailed { .. })
+    ));
+    assert!(vault
+        .check_segment_blob("fhir-1", Some(&stored[..stored.len() - 1]))
+        .is_err());
     assert!(matches!(
         vault.check_segment_blob_with_digest("fhir-1", None, None),
         Err(VaultError::SegmentMissing { .. })
     ));
 }
 
-/// The browser keeps sealed blobs in JavaScript and only describes them (length, SHA-256): the
+/// The browser keeps sealed blobs in JavaScript and only describes them (length, tag): the
 /// described plan plus the blob puts under their segment keys, issued first, must be exactly the
 /// plan of the blob-taking path, and read back the same.
 #[test]
 fn described_blobs_plan_the_same_save_as_blobs_handed_over() {
     use phr_vault::{DescribedSegment, Op};
-    use sha2::{Digest, Sha256};
     let (created, mut store, _) = fast_vault(6);
     let mut vault = reopen(&store, &created);
     // A first save, so the second one replaces a blob and deletes one segment.
@@ -358,21 +375,25 @@ fn described_blobs_plan_the_same_save_as_blobs_handed_over() {
         let mut blob = parts.head();
         blob.extend_from_slice(&ct);
         assert_eq!(blob, parts.assemble(&ct), "head || ciphertext is the blob");
-        let digest: [u8; 32] = Sha256::digest(&blob).into();
-        blobs.push((name.to_string(), blob, digest));
+        assert_eq!(
+            blob_tag(&blob).unwrap(),
+            ct[ct.len() - 16..],
+            "the tag ends the blob"
+        );
+        blobs.push((name.to_string(), blob));
     }
     let given = vault
-        .plan_save_sealed_with_digests(blobs.clone(), &["fhir-2"], SAVED, &mut TestEntropy::new(93))
+        .plan_save_sealed(blobs.clone(), &["fhir-2"], SAVED, &mut TestEntropy::new(93))
         .unwrap();
     let described = vault
         .plan_save_described(
             blobs
                 .iter()
-                .map(|(name, blob, sha256)| DescribedSegment {
+                .map(|(name, blob)| DescribedSegment {
                     name: name.clone(),
                     seq: vault.next_generation().unwrap(),
                     len: blob.len() as u64,
-                    sha256: *sha256,
+                    tag: blob_tag(blob).unwrap(),
                 })
                 .collect(),
             &["fhir-2"],
@@ -384,7 +405,7 @@ fn described_blobs_plan_the_same_save_as_blobs_handed_over() {
     let mut whole = described.write.clone();
     let mut puts: Vec<Op> = blobs
         .iter()
-        .map(|(name, blob, _)| Op::Put {
+        .map(|(name, blob)| Op::Put {
             key: phr_vault::segment_key(&vault.vault_id(), name, vault.next_generation().unwrap()),
             value: blob.clone(),
         })
@@ -422,7 +443,7 @@ fn described_blobs_plan_the_same_save_as_blobs_handed_over() {
         name: name.into(),
         seq,
         len: 1,
-        sha256: [0; 32],
+        tag: [0; 16],
     };
     let plan = |d: Vec<DescribedSegment>| {
         vault.plan_save_described(d, &[], SAVED, &mut TestEntropy::new(94))

@@ -413,10 +413,17 @@ fn a_backup_with_a_damaged_segment_is_refused_before_anything_is_written() {
     let (created, store, _, _) = base(9);
     let vault = reopen(&store, &created);
     let file = vault.export_backup(&store).unwrap();
-    // Rebuild a backup from tampered storage: export refuses already.
+    // Rebuild a backup from tampered storage: export refuses already. It checks each blob
+    // against the manifest without decrypting: prefix, length and tag (here a flipped tag bit;
+    // a flip inside the ciphertext fails decryption, below and at unlock).
     let mut damaged = store.clone();
     let key = vault.segment_key("b").unwrap();
-    damaged.contents_mut().get_mut(&key).unwrap()[35] ^= 0x10;
+    *damaged
+        .contents_mut()
+        .get_mut(&key)
+        .unwrap()
+        .last_mut()
+        .unwrap() ^= 0x10;
     assert_eq!(
         vault.export_backup(&damaged).unwrap_err(),
         VaultError::SegmentAuthFailed {
@@ -426,7 +433,7 @@ fn a_backup_with_a_damaged_segment_is_refused_before_anything_is_written() {
     // A backup whose segment was edited and whose checksum was recomputed (deliberate) fails
     // when unlocked, naming the segment.
     let mut edited = file[..file.len() - 32].to_vec();
-    let pos = edited.windows(5).rposition(|w| w == b"PHRS\x01").unwrap() + 60;
+    let pos = edited.windows(5).rposition(|w| w == b"PHRS\x02").unwrap() + 60;
     edited[pos] ^= 1;
     let sum = <sha2::Sha256 as sha2::Digest>::digest(&edited);
     edited.extend_from_slice(&sum);

@@ -1,8 +1,9 @@
-//! Frozen test vectors (tests/vectors/v1/). They must decrypt forever, and re-running the recipe
-//! with the seeded entropy must reproduce them byte for byte (which catches silent format drift).
+//! Frozen test vectors. Every version's vectors (tests/vectors/v1/, v2/) must decrypt forever, and
+//! re-running the recipe with the seeded entropy must reproduce the current version's (v2) byte
+//! for byte, which catches silent format drift.
 //!
-//! To regenerate after a deliberate, versioned format change:
-//! `PHR_VAULT_WRITE_VECTORS=1 cargo test -p phr-vault --test vectors`.
+//! To regenerate after a deliberate, versioned format change (into a new directory; see
+//! `docs/vault-format.md` §12): `PHR_VAULT_WRITE_VECTORS=1 cargo test -p phr-vault --test vectors`.
 
 mod common;
 
@@ -28,8 +29,13 @@ const SEGMENTS: [(&str, &str); 2] = [
     ("notes", "Take the blood pressure tablet with breakfast."),
 ];
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/v1")
+/// The directory of the version this crate writes.
+const CURRENT: &str = "v2";
+
+fn dir_of(version: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(version)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -66,7 +72,7 @@ fn produce() -> Vec<(String, Vec<u8>)> {
     let manifest = store.contents()[&phr_vault::manifest_key(&id)].clone();
     let kek = derive_kek(PASSPHRASE, &KdfParams::MINIMUM, vault.header().kdf_salt()).unwrap();
     let inputs = json!({
-        "description": "phr-vault format v1 test vector. Produced by tests/vectors.rs with the seeded entropy of tests/common/mod.rs; see docs/vault-format.md.",
+        "description": "phr-vault format v2 test vector. Produced by tests/vectors.rs with the seeded entropy of tests/common/mod.rs; see docs/vault-format.md.",
         "seed": SEED,
         "passphrase": PASSPHRASE,
         "recovery_key": created.recovery_key.display().as_str(),
@@ -119,22 +125,22 @@ fn recovery_salt(header: &[u8]) -> Vec<u8> {
         .unwrap()
 }
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+fn read(version: &str, name: &str) -> Vec<u8> {
+    std::fs::read(dir_of(version).join(name)).unwrap_or_else(|e| panic!("{version}/{name}: {e}"))
 }
 
 #[test]
 fn vectors_are_reproduced_byte_for_byte() {
     let files = produce();
     if std::env::var_os("PHR_VAULT_WRITE_VECTORS").is_some() {
-        std::fs::create_dir_all(dir()).unwrap();
+        std::fs::create_dir_all(dir_of(CURRENT)).unwrap();
         for (name, bytes) in &files {
-            std::fs::write(dir().join(name), bytes).unwrap();
+            std::fs::write(dir_of(CURRENT).join(name), bytes).unwrap();
         }
     }
     for (name, bytes) in files {
         assert!(
-            read(&name) == bytes,
+            read(CURRENT, &name) == bytes,
             "{name} drifted from the frozen vector"
         );
     }
@@ -142,6 +148,13 @@ fn vectors_are_reproduced_byte_for_byte() {
 
 #[test]
 fn vectors_decrypt_forever() {
+    for version in ["v1", "v2"] {
+        decrypts(version);
+    }
+}
+
+fn decrypts(version: &str) {
+    let read = |name: &str| read(version, name);
     let inputs: Value = serde_json::from_slice(&read("inputs.json")).unwrap();
     let header_bytes = read("header.json");
     let header = Header::parse(&header_bytes).unwrap();
@@ -217,4 +230,92 @@ fn argon2id_vectors_for_our_parameter_sets() {
         let kek = derive_kek("correct horse battery staple", &params, &salt).unwrap();
         assert_eq!(hex(kek.as_bytes()), expected, "{params:?}");
     }
+}
+
+/// A vault written by version 1 keeps working: its blobs are checked by SHA-256 (the v1 manifest
+/// records nothing else), a save writes a version 2 manifest that pins the new blob by its tag and
+/// keeps the untouched blob's SHA-256, and everything reads back.
+#[test]
+fn a_version_1_vault_is_read_and_upgraded_segment_by_segment() {
+    use phr_vault::{BlobCheck, VaultError};
+    use sha2::{Digest, Sha256};
+    let inputs: Value = serde_json::from_slice(&read("v1", "inputs.json")).unwrap();
+    let mut store = MemoryStore::new();
+    let header = read("v1", "header.json");
+    let id = Header::parse(&header).unwrap().vault_id();
+    let put = |key: String, value: Vec<u8>| phr_vault::Op::Put { key, value };
+    let mut ops = vec![
+        put(phr_vault::header_key(&id), header.clone()),
+        put(phr_vault::manifest_key(&id), read("v1", "manifest.bin")),
+    ];
+    for seg in inputs["segments"].as_array().unwrap() {
+        ops.push(put(
+            seg["store_key"].as_str().unwrap().to_owned(),
+            read("v1", seg["file"].as_str().unwrap()),
+        ));
+    }
+    let plan = phr_vault::WritePlan {
+        vault_id: id,
+        expect: phr_vault::Expect::NoVault,
+        ops,
+    };
+    execute(&mut store, &plan).unwrap();
+    let passphrase = Secret::Passphrase(PASSPHRASE);
+    let mut vault = Vault::unlock(&store, &id, passphrase).unwrap();
+    let notes = read("v1", "segment-notes.bin");
+    assert!(vault.needs_digest("notes"));
+    let digest: [u8; 32] = Sha256::digest(&notes).into();
+    assert!(vault
+        .check_segment_blob_with_digest("notes", Some(&notes), Some(&digest))
+        .is_ok());
+    let mut wrong = digest;
+    wrong[0] ^= 1;
+    for bad in [Some(&wrong), None] {
+        assert!(matches!(
+            vault.check_segment_blob_with_digest("notes", Some(&notes), bad),
+            Err(VaultError::SegmentAuthFailed { .. })
+        ));
+    }
+
+    vault
+        .save(
+            &mut store,
+            &[("notes", b"new notes")],
+            &[],
+            SAVED,
+            &mut TestEntropy::new(7),
+        )
+        .unwrap();
+    assert!(!vault.needs_digest("notes"));
+    assert!(vault.needs_digest("fhir-0"));
+    assert!(matches!(
+        vault.manifest().segments["notes"].check,
+        BlobCheck::Tag(_)
+    ));
+    assert!(matches!(
+        vault.manifest().segments["fhir-0"].check,
+        BlobCheck::Sha256(_)
+    ));
+    let manifest_blob = store.contents()[&phr_vault::manifest_key(&id)].clone();
+    assert_eq!(
+        manifest_blob[4], 2,
+        "the manifest is rewritten as version 2"
+    );
+    let reopened = Vault::unlock(&store, &id, Secret::Passphrase(PASSPHRASE)).unwrap();
+    let all = reopened.read_all(&store);
+    assert_eq!(all["notes"].as_ref().unwrap(), b"new notes");
+    assert_eq!(
+        all["fhir-0"].as_ref().unwrap(),
+        inputs["segments"][0]["plaintext"]
+            .as_str()
+            .unwrap()
+            .as_bytes()
+    );
+    // The untouched version 1 blob is still its original bytes, still checked by SHA-256.
+    let fhir0 = read("v1", "segment-fhir-0.bin");
+    assert_eq!(
+        store.contents()[&reopened.segment_key("fhir-0").unwrap()],
+        fhir0
+    );
+    assert_eq!(fhir0[4], 1);
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Independent check of the v1 test vectors against docs/vault-format.md.
+"""Independent check of the v1 and v2 test vectors against docs/vault-format.md.
 
 Written from the specification, not from the Rust code, with other implementations of every
 primitive: libargon2 (argon2-cffi), OpenSSL AES-GCM and HKDF (cryptography). Not run by
 `cargo test`; run it by hand after regenerating vectors:
 
     pip install argon2-cffi cryptography
-    python3 crates/phr-vault/tests/vectors/verify_v1.py
+    python3 crates/phr-vault/tests/vectors/verify.py
 """
 
 import base64
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-V1 = pathlib.Path(__file__).parent / "v1"
+HERE = pathlib.Path(__file__).parent
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -36,19 +36,31 @@ def recovery_secret(text):
     return int(bits[:128], 2).to_bytes(16, "big")
 
 
-def parse_blob(blob):
-    assert blob[:4] == b"PHRS" and blob[4] == 1
+def parse_blob(blob, version):
+    assert blob[:4] == b"PHRS" and blob[4] == version
     n = blob[21]
     name = blob[22 : 22 + n].decode()
     (seq,) = struct.unpack(">Q", blob[22 + n : 30 + n])
     nonce = blob[30 + n : 42 + n]
-    aad = b"phr-vault/v1/segment" + blob[: 30 + n]
+    aad = b"phr-vault/v%d/segment" % version + blob[: 30 + n]
     return blob[5:21], name, seq, nonce, aad, blob[42 + n :]
 
 
-def main():
-    inputs = json.loads((V1 / "inputs.json").read_text())
-    raw = (V1 / "header.json").read_bytes()
+def check_entry(entry, blob, version):
+    """The manifest pins a blob by length and SHA-256 (v1) or by its AES-GCM tag (v2)."""
+    assert entry["len"] == len(blob)
+    if version == 1:
+        assert set(entry) == {"name", "seq", "len", "sha256"}
+        assert entry["sha256"] == hashlib.sha256(blob).hexdigest()
+    else:
+        assert set(entry) == {"name", "seq", "len", "tag"}
+        assert entry["tag"] == blob[-16:].hex()
+
+
+def verify(version):
+    D = HERE / ("v%d" % version)
+    inputs = json.loads((D / "inputs.json").read_text())
+    raw = (D / "header.json").read_bytes()
     body_start = raw.index(b'{"body":') + len(b'{"body":')
     body_end = raw.rindex(b',"sha256":"')
     body = raw[body_start:body_end]
@@ -81,23 +93,23 @@ def main():
     mac = b64(outer["mac"])
     AESGCM(vk).decrypt(mac[:12], mac[12:], b"phr-vault/v1/header-mac" + body)
 
-    manifest_blob = (V1 / "manifest.bin").read_bytes()
-    mid, mname, generation, nonce, aad, ct = parse_blob(manifest_blob)
+    manifest_blob = (D / "manifest.bin").read_bytes()
+    mid, mname, generation, nonce, aad, ct = parse_blob(manifest_blob, version)
     assert (mid, mname, generation) == (vault_id, "manifest", inputs["generation"])
     manifest = json.loads(AESGCM(vk).decrypt(nonce, ct, aad))
     assert json.dumps(manifest, separators=(",", ":")) == inputs["manifest_plaintext"]
 
     blobs = {}
     for seg in inputs["segments"]:
-        blob = (V1 / seg["file"]).read_bytes()
+        blob = (D / seg["file"]).read_bytes()
         entry = next(e for e in manifest["segments"] if e["name"] == seg["name"])
-        assert entry["len"] == len(blob) and entry["sha256"] == hashlib.sha256(blob).hexdigest()
-        sid, name, seq, nonce, aad, ct = parse_blob(blob)
+        check_entry(entry, blob, version)
+        sid, name, seq, nonce, aad, ct = parse_blob(blob, version)
         assert (sid, name, seq) == (vault_id, seg["name"], entry["seq"])
         assert AESGCM(vk).decrypt(nonce, ct, aad).decode() == seg["plaintext"]
         blobs[name] = blob
 
-    backup = (V1 / "backup.phrbackup").read_bytes()
+    backup = (D / "backup.phrbackup").read_bytes()
     assert backup[:5] == b"PHRB\x01"
     assert hashlib.sha256(backup[:-32]).digest() == backup[-32:]
     pos = 5
@@ -115,7 +127,12 @@ def main():
     assert pos == len(backup) - 32
     assert chunks[0] == raw and chunks[1] == manifest_blob
     assert chunks[2:] == [blobs[n] for n in sorted(blobs)]
-    print("v1 vectors verified independently")
+    print("v%d vectors verified independently" % version)
+
+
+def main():
+    verify(1)
+    verify(2)
 
 
 if __name__ == "__main__":
