@@ -428,3 +428,42 @@ async fn replaced_blobs_are_deleted_after_a_save_and_orphans_at_unlock() {
         "every referenced blob is kept"
     );
 }
+
+/// A save stores each blob as [head, ciphertext]; the manifest pins it by length and tag. Damage
+/// inside a ciphertext leaves the tag as it was, so the backup export decrypts every blob before
+/// it offers a file: the damaged segment is named and no file is made.
+#[wasm_bindgen_test]
+async fn a_backup_is_refused_when_a_ciphertext_is_damaged_naming_the_segment() {
+    let (db, session) = new_vault("Backup damage").await;
+    add_resources(&session, &["a", "b"]);
+    session.save().await.unwrap();
+    assert!(session.export_backup().await.is_ok());
+    let id = session.vault_id();
+    let prefix = format!("{}seg/res.", phr_vault::vault_prefix(&id));
+    let key = db
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.starts_with(&prefix))
+        .expect("a record segment");
+    let name = key[format!("{}seg/", phr_vault::vault_prefix(&id)).len()..]
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_string();
+    let mut blob = db.get(&key).await.unwrap().unwrap();
+    let middle = blob.len() - 40;
+    blob[middle] ^= 1;
+    db.execute(&phr_vault::WritePlan {
+        vault_id: id,
+        expect: phr_vault::Expect::Generation(session.generation()),
+        ops: vec![phr_vault::Op::Put { key, value: blob }],
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        session.export_backup().await.unwrap_err(),
+        VaultError::SegmentAuthFailed { segment: name }
+    );
+}
