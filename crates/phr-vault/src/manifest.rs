@@ -229,3 +229,68 @@ impl Manifest {
         Self::from_json(parsed.version, generation, &json)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAG: &str = "000102030405060708090a0b0c0d0e0f";
+    const SHA: &str = "000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f";
+
+    fn manifest(entry: &str) -> Vec<u8> {
+        format!(r#"{{"saved":"2026-11-22T10:00:00Z","segments":[{{"name":"fhir-0","seq":1,"len":40,{entry}}}]}}"#)
+            .into_bytes()
+    }
+
+    #[test]
+    fn each_entry_has_exactly_one_check_and_tags_only_from_version_2() {
+        let tag = manifest(&format!(r#""tag":"{TAG}""#));
+        let sha = manifest(&format!(r#""sha256":"{SHA}""#));
+        let both = manifest(&format!(r#""sha256":"{SHA}","tag":"{TAG}""#));
+        let neither =
+            br#"{"saved":"2026-11-22T10:00:00Z","segments":[{"name":"fhir-0","seq":1,"len":40}]}"#
+                .to_vec();
+        let v2 = Manifest::from_json(2, 1, &tag).unwrap();
+        assert!(!v2.segments["fhir-0"].needs_digest());
+        assert_eq!(
+            v2.to_json(),
+            tag,
+            "a tag entry is written back as it was read"
+        );
+        let v1_entry = Manifest::from_json(2, 1, &sha).unwrap();
+        assert!(v1_entry.segments["fhir-0"].needs_digest());
+        assert_eq!(v1_entry.to_json(), sha, "a SHA-256 entry is kept as it was");
+        assert!(Manifest::from_json(1, 1, &sha).is_ok());
+        for (version, json) in [(1, &tag), (2, &both), (1, &both)] {
+            assert_eq!(
+                Manifest::from_json(version, 1, json),
+                Err(VaultError::ManifestCorrupt {
+                    reason: "unexpected content"
+                }),
+                "version {version}: {}",
+                String::from_utf8_lossy(json)
+            );
+        }
+        assert_eq!(
+            Manifest::from_json(2, 1, &neither),
+            Err(VaultError::ManifestCorrupt {
+                reason: "unexpected content"
+            })
+        );
+        let short_tag = manifest(r#""tag":"0001""#);
+        assert!(Manifest::from_json(2, 1, &short_tag).is_err());
+    }
+
+    #[test]
+    fn a_tag_entry_matches_only_the_blob_that_ends_with_it() {
+        let blob: Vec<u8> = (0..40).collect();
+        let entry = SegmentEntry::for_blob(3, &blob);
+        assert_eq!(entry.check, BlobCheck::Tag(blob_tag(&blob).unwrap()));
+        assert!(entry.matches(&blob));
+        let mut other = blob.clone();
+        other[39] ^= 1;
+        assert!(!entry.matches(&other));
+        assert!(!entry.matches(&blob[..39]));
+        assert_eq!(blob_tag(&blob[..15]), None);
+    }
+}
