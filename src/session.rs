@@ -805,24 +805,20 @@ impl Session {
             let vault = self.vault.borrow();
             let mut to_open = Vec::new();
             for name in vault.segment_names() {
-                let blob = snapshot.get(&vault.segment_key(name)?)?;
-                let parsed = vault.check_segment_blob(name, blob.as_deref())?;
-                to_open.push((
-                    name.to_owned(),
-                    parsed.nonce,
-                    parsed.aad,
-                    parsed.ciphertext.to_vec(),
-                ));
+                let Some(blob) = snapshot.get(&vault.segment_key(name)?)? else {
+                    return Err(VaultError::SegmentMissing {
+                        segment: name.to_owned(),
+                    });
+                };
+                let parsed = vault.check_segment_blob(name, Some(&blob))?;
+                let (nonce, aad) = (parsed.nonce, parsed.aad);
+                let ciphertext_at = blob.len() - parsed.ciphertext.len();
+                to_open.push((name.to_owned(), nonce, aad, blob, ciphertext_at));
             }
             to_open
         };
-        for (name, nonce, aad, ciphertext) in to_open {
-            webcrypto::aes_gcm_decrypt(&self.key, &nonce, &aad, &ciphertext)
-                .await
-                .map_err(|e| match e {
-                    None => VaultError::SegmentAuthFailed { segment: name },
-                    Some(detail) => VaultError::StorageUnavailable { detail },
-                })?;
+        for (name, nonce, aad, blob, at) in to_open {
+            decrypt_segment(&self.key, &name, &nonce, &aad, &blob[at..]).await?;
         }
         self.vault.borrow().export_backup(&snapshot)
     }
@@ -846,7 +842,19 @@ async fn open_segment(
         _ => None,
     };
     let parsed = vault.check_segment_blob_with_digest(name, blob, digest.as_ref())?;
-    webcrypto::aes_gcm_decrypt(key, &parsed.nonce, &parsed.aad, parsed.ciphertext)
+    decrypt_segment(key, name, &parsed.nonce, &parsed.aad, parsed.ciphertext).await
+}
+
+/// WebCrypto's AES-GCM decrypt of a checked segment blob's parts; a failed authentication is
+/// [`VaultError::SegmentAuthFailed`] for `name`.
+async fn decrypt_segment(
+    key: &CryptoKey,
+    name: &str,
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    webcrypto::aes_gcm_decrypt(key, nonce, aad, ciphertext)
         .await
         .map_err(|e| match e {
             None => VaultError::SegmentAuthFailed {

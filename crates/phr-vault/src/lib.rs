@@ -79,9 +79,7 @@ pub use keys::{Kek, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN};
 pub use manifest::{blob_tag, BlobCheck, Manifest, SegmentEntry};
 pub use passphrase::{assess_passphrase, assess_passphrase_with, Assessment, ACCEPTABLE_BITS};
 pub use recovery::{RecoveryKey, RECOVERY_INFO, RECOVERY_SECRET_LEN};
-pub use segment::{
-    open_segment, parse_blob, peek_seq, seal_segment, ParsedBlob, SealParts, SEGMENT_VERSION,
-};
+pub use segment::{open_segment, parse_blob, peek_seq, seal_segment, ParsedBlob, SealParts};
 pub use store::{
     execute, header_key, manifest_key, segment_key, vault_ids, vault_prefix, Expect, MemoryStore,
     Op, Store, WritePlan,
