@@ -367,6 +367,19 @@ async fn blobs_held_in_javascript_are_written_with_their_plan_or_not_at_all() {
         db.get(&phr_vault::manifest_key(&id)).await.unwrap(),
         Some(b"manifest".to_vec())
     );
+    // An array holding anything but bytes is not a blob: it reads as absent (the vault then
+    // names the segment as missing), never as partial bytes.
+    let odd: wasm_bindgen::JsValue = js_sys::Array::of2(&blob(1, 4), &"text".into()).into();
+    let nothing_else = phr_vault::WritePlan {
+        vault_id: id,
+        expect: phr_vault::Expect::Generation(0),
+        ops: Vec::new(),
+    };
+    db.execute_with_blobs(&[("blob/odd".to_string(), odd)], &nothing_else)
+        .await
+        .unwrap();
+    assert!(db.keys().await.unwrap().contains(&"blob/odd".to_string()));
+    assert_eq!(db.get("blob/odd").await.unwrap(), None);
 }
 
 #[wasm_bindgen_test]
