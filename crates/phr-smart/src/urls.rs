@@ -329,6 +329,11 @@ impl FhirBase {
 
 /// `Type/id` or `Type/id/_history/v` → `(Type, id)`, with FHIR's type and id syntax checked.
 pub(crate) fn split_type_id(relative: &str) -> Option<(String, String)> {
+    split_type_id_ref(relative).map(|(ty, id)| (ty.to_string(), id.to_string()))
+}
+
+/// [`split_type_id`] without copying: slices of `relative`.
+pub(crate) fn split_type_id_ref(relative: &str) -> Option<(&str, &str)> {
     let mut parts = relative.split('/');
     let ty = parts.next()?;
     let id = parts.next()?;
@@ -337,13 +342,15 @@ pub(crate) fn split_type_id(relative: &str) -> Option<(String, String)> {
         (Some("_history"), Some(v), None) if !v.is_empty() => {}
         _ => return None,
     }
-    (is_resource_type(ty) && is_fhir_id(id)).then(|| (ty.to_string(), id.to_string()))
+    (is_resource_type(ty) && is_fhir_id(id)).then_some((ty, id))
 }
 
 /// FHIR resource type names: an upper-case letter then letters.
 pub(crate) fn is_resource_type(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphabetic())
+    // Bytes, not chars: any non-ASCII character has bytes outside these ranges, so the answer is
+    // the same without decoding UTF-8.
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_uppercase()) && bytes.all(|b| b.is_ascii_alphabetic())
 }
 
 /// FHIR `id` characters (`A-Z a-z 0-9 - .`). FHIR caps ids at 64 characters; up to 256 are
@@ -352,8 +359,8 @@ pub(crate) fn is_resource_type(s: &str) -> bool {
 pub(crate) fn is_fhir_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 256
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 impl TryFrom<String> for FhirBase {
@@ -472,6 +479,31 @@ mod tests {
         assert_eq!(b.local_reference("urn:uuid:1234"), None);
         assert_eq!(b.local_reference("Practitioner/p 1"), None);
         assert_eq!(b.local_reference("Practitioner?identifier=x"), None);
+    }
+
+    #[test]
+    fn type_and_id_syntax_is_checked_on_bytes() {
+        // The byte-wise checks refuse every non-ASCII letter or digit, as the char-wise ones did.
+        assert!(is_fhir_id("a-B.9"));
+        for id in ["", "é1", "a١", "a b", "a/b", "a_b", &"x".repeat(257)] {
+            assert!(!is_fhir_id(id), "{id:?}");
+        }
+        assert!(is_fhir_id(&"x".repeat(256)));
+        assert!(is_resource_type("Observation"));
+        for ty in ["", "observation", "Ob1", "Obsé", "Öbs", "Ob-s"] {
+            assert!(!is_resource_type(ty), "{ty:?}");
+        }
+        assert_eq!(
+            split_type_id_ref("Encounter/e1/_history/2"),
+            Some(("Encounter", "e1"))
+        );
+        assert_eq!(split_type_id_ref("Encounter/e1/_history/"), None);
+        assert_eq!(split_type_id_ref("Encounter/e1/x"), None);
+        assert_eq!(split_type_id_ref("Encounter"), None);
+        assert_eq!(
+            split_type_id("Patient/p.1"),
+            Some(("Patient".to_string(), "p.1".to_string()))
+        );
     }
 
     #[test]

@@ -233,6 +233,18 @@ pub(crate) struct Links {
 pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments: bool) -> Links {
     let mut links = Links::default();
     for reference in &resource.scan.references {
+        // Most references are relative (`Encounter/123`) and to types that are not fetched: those
+        // are checked on slices, without copying.
+        if !(reference.starts_with("http://") || reference.starts_with("https://")) {
+            if let Some((ty, id)) = crate::urls::split_type_id_ref(reference) {
+                if REFERENCE_TYPES.contains(&ty)
+                    && !links.references.iter().any(|(t, i)| t == ty && i == id)
+                {
+                    links.references.push((ty.to_string(), id.to_string()));
+                }
+                continue;
+            }
+        }
         match base.local_reference(reference) {
             Some((ty, id)) if REFERENCE_TYPES.contains(&ty.as_str()) => {
                 if !links.references.iter().any(|(t, i)| *t == ty && *i == id) {
@@ -271,4 +283,48 @@ pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments
         }
     }
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links_of(json: &str) -> Links {
+        let body = format!(r#"{{"resourceType":"Bundle","entry":[{{"resource":{json}}}]}}"#);
+        let page = parse_search_page(body.as_bytes(), "DiagnosticReport", &[]).unwrap();
+        let base = FhirBase::parse("https://ehr.example.org/fhir").unwrap();
+        collect_links(&page.resources[0], &base, true)
+    }
+
+    #[test]
+    fn links_are_the_fetched_types_on_this_server_once_each() {
+        let links = links_of(
+            r##"{"resourceType":"DiagnosticReport","id":"r1",
+                "subject":{"reference":"Patient/p1"},
+                "encounter":{"reference":"Encounter/e1"},
+                "performer":[{"reference":"Practitioner/d1"},{"reference":"Practitioner/d1/_history/2"},
+                             {"reference":"https://ehr.example.org/fhir/Organization/o1"},
+                             {"reference":"https://other.example/fhir/Organization/o2"},
+                             {"reference":"Organization/o 3"},{"reference":"urn:uuid:5"},{"reference":"#c1"}],
+                "presentedForm":[{"url":"Binary/b1"},{"url":"https://ehr.example.org/fhir/Binary/b2"},
+                                 {"url":"https://elsewhere.example/b3"},{"url":"Binary/b1"}]}"##,
+        );
+        let refs: Vec<(&str, &str)> = links
+            .references
+            .iter()
+            .map(|(t, i)| (t.as_str(), i.as_str()))
+            .collect();
+        // Patient and Encounter are not fetched as references; the history version and the
+        // absolute URL of the same server resolve; ids with spaces are not ids.
+        assert_eq!(refs, [("Practitioner", "d1"), ("Organization", "o1")]);
+        assert_eq!(
+            links.attachments,
+            [
+                "https://ehr.example.org/fhir/Binary/b1",
+                "https://ehr.example.org/fhir/Binary/b2"
+            ]
+        );
+        // The other server's organization and attachment are counted, not followed.
+        assert_eq!(links.external, 2);
+    }
 }
