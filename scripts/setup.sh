@@ -84,6 +84,24 @@ echo "node $node_v, wasm-opt $wasm_opt_v"
 step "crates (cargo fetch, so builds can run offline)"
 cargo fetch --locked >/dev/null
 
+step "Python for the independent vault-vector check (libargon2, OpenSSL)"
+VEC_VENV=$ROOT/.tools/venv-vectors
+VEC_REQ=crates/phr-vault/tests/vectors/requirements.txt
+want=$(sha256sum "$VEC_REQ" | cut -d' ' -f1)
+if [ ! -x "$VEC_VENV/bin/python" ] || [ "$(cat "$VEC_VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  if command -v python3.11 >/dev/null 2>&1; then py=python3.11; else py=python3; fi
+  [ -x "$VEC_VENV/bin/python" ] || "$py" -m venv "$VEC_VENV"
+  if "$VEC_VENV/bin/python" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
+    "$VEC_VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$VEC_REQ"
+  else
+    sed -e 's/ *\\$//' -e '/^ *--hash/d' "$VEC_REQ" > "$VEC_VENV/.requirements-nohash.txt"
+    "$VEC_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$VEC_VENV/.requirements-nohash.txt"
+  fi
+  echo "$want" > "$VEC_VENV/.requirements.sha256"
+else
+  echo "already installed"
+fi
+
 if [ -x sandbox/generate-data.sh ]; then
   step "demo EHR data (Synthea, fixed seed)"
   sandbox/generate-data.sh

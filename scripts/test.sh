@@ -69,6 +69,9 @@ tier "fmt" check cargo fmt --all -- --check
 tier "clippy-native" check cargo clippy --locked "${PURE[@]}" --all-targets -- -D warnings
 tier "clippy-wasm" check cargo clippy --locked -p phr-app --target wasm32-unknown-unknown --all-targets -- -D warnings
 tier "native-tests" cargo cargo test --locked "${PURE[@]}"
+# The vault's test vectors, checked against docs/vault-format.md by another implementation of every
+# primitive (libargon2, OpenSSL), so the format is not only what our own code reads back.
+tier "vault-vectors" check .tools/venv-vectors/bin/python crates/phr-vault/tests/vectors/verify.py
 tier "browser-tests" cargo env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   cargo test --locked -p phr-app --target wasm32-unknown-unknown

@@ -2,11 +2,11 @@
 """Independent check of the v1 and v2 test vectors against docs/vault-format.md.
 
 Written from the specification, not from the Rust code, with other implementations of every
-primitive: libargon2 (argon2-cffi), OpenSSL AES-GCM and HKDF (cryptography). Not run by
-`cargo test`; run it by hand after regenerating vectors:
+primitive: libargon2 (argon2-cffi), OpenSSL AES-GCM and HKDF (cryptography). The test command
+(scripts/test.sh, tier "vault-vectors") runs it in a venv that scripts/setup.sh makes from the
+hash-pinned requirements.txt next to it. By hand:
 
-    pip install argon2-cffi cryptography
-    python3 crates/phr-vault/tests/vectors/verify.py
+    .tools/venv-vectors/bin/python crates/phr-vault/tests/vectors/verify.py
 """
 
 import base64
