@@ -6,6 +6,7 @@
 //! backslashes, user info, control characters). Refusing is safe: the worst outcome is a clear
 //! error, never a bearer token sent to a server the patient did not choose.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -309,21 +310,28 @@ impl FhirBase {
     /// Turns a FHIR reference (`Type/id`, `Type/id/_history/1`, or an absolute URL under this
     /// base) into `(type, id)`. Contained (`#x`), `urn:` and other servers' references give `None`.
     pub fn local_reference(&self, reference: &str) -> Option<(String, String)> {
-        let relative = if reference.starts_with("http://") || reference.starts_with("https://") {
-            if !self.contains(reference) {
-                return None;
-            }
-            let parsed = parse_absolute(reference).ok()?;
-            if parsed.query.is_some() || parsed.has_fragment {
-                return None;
-            }
-            parsed.path[self.path.len()..]
-                .trim_start_matches('/')
-                .to_string()
-        } else {
-            reference.to_string()
-        };
-        split_type_id(&relative)
+        self.local_reference_ref(reference)
+            .map(|(ty, id)| (ty.into_owned(), id.into_owned()))
+    }
+
+    /// [`FhirBase::local_reference`] without copying a relative reference (most are): type and
+    /// id are then slices of `reference`.
+    pub(crate) fn local_reference_ref<'r>(
+        &self,
+        reference: &'r str,
+    ) -> Option<(Cow<'r, str>, Cow<'r, str>)> {
+        if !(reference.starts_with("http://") || reference.starts_with("https://")) {
+            return split_type_id_ref(reference).map(|(ty, id)| (ty.into(), id.into()));
+        }
+        if !self.contains(reference) {
+            return None;
+        }
+        let parsed = parse_absolute(reference).ok()?;
+        if parsed.query.is_some() || parsed.has_fragment {
+            return None;
+        }
+        let relative = parsed.path[self.path.len()..].trim_start_matches('/');
+        split_type_id_ref(relative).map(|(ty, id)| (ty.to_string().into(), id.to_string().into()))
     }
 }
 

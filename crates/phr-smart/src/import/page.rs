@@ -233,22 +233,12 @@ pub(crate) struct Links {
 pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments: bool) -> Links {
     let mut links = Links::default();
     for reference in &resource.scan.references {
-        // Most references are relative (`Encounter/123`) and to types that are not fetched: those
-        // are checked on slices, without copying.
-        if !(reference.starts_with("http://") || reference.starts_with("https://")) {
-            if let Some((ty, id)) = crate::urls::split_type_id_ref(reference) {
-                if REFERENCE_TYPES.contains(&ty)
-                    && !links.references.iter().any(|(t, i)| t == ty && i == id)
-                {
-                    links.references.push((ty.to_string(), id.to_string()));
-                }
-                continue;
-            }
-        }
-        match base.local_reference(reference) {
-            Some((ty, id)) if REFERENCE_TYPES.contains(&ty.as_str()) => {
+        // Most references are relative and to types that are not fetched (`Encounter/123`):
+        // they are checked as slices and never copied.
+        match base.local_reference_ref(reference) {
+            Some((ty, id)) if REFERENCE_TYPES.contains(&ty.as_ref()) => {
                 if !links.references.iter().any(|(t, i)| *t == ty && *i == id) {
-                    links.references.push((ty, id));
+                    links.references.push((ty.into_owned(), id.into_owned()));
                 }
             }
             Some(_) => {}
@@ -267,7 +257,7 @@ pub(crate) fn collect_links(resource: &RawResource, base: &FhirBase, attachments
         for url in &resource.scan.attachment_urls {
             let absolute = if url.starts_with("http://") || url.starts_with("https://") {
                 base.contains(url).then(|| url.to_string())
-            } else if crate::urls::split_type_id(url).is_some_and(|(t, _)| t == "Binary") {
+            } else if crate::urls::split_type_id_ref(url).is_some_and(|(t, _)| t == "Binary") {
                 Some(base.join(url))
             } else {
                 None
