@@ -263,6 +263,54 @@ console.error('save vs floor');
 }
 
 // ---- 7. import of the largest Synthea patient, and sharing it ----------------------------------------------
+// One import of Verna from the demo EHR in a fresh context of browser `b`: the app's own stats, and the
+// JS floor on the same response bodies in the same page afterwards. The page is returned open.
+async function importOnce(b, verna) {
+  const p = await newPage(await b.newContext({ viewport: { width: 1280, height: 900 } }));
+  const bodies = [];
+  p.on('response', async (r) => {
+    if (r.url().startsWith(GENERAL.fhir) && r.request().method() === 'GET' && r.status() === 200) {
+      try { bodies.push(await r.text()); } catch { /* redirect or aborted */ }
+    }
+  });
+  await p.goto(APP_URL);
+  await createVault(p, { name: 'Import bench' });
+  // As for the save: per-context start-up costs of IndexedDB and WebCrypto fall on neither side.
+  await p.evaluate(warmUp);
+  await p.goto(APP_URL + '#/import');
+  await card(p, GENERAL.id).getByRole('button', { name: `Connect ${GENERAL.name}` }).click();
+  await signIn(p, verna.general.id, { appUrl: APP_URL });
+  await unlockToFinish(p, GENERAL.name);
+  await waitFinished(p, { timeout: 300000 });
+  const st = await p.evaluate(() => window.__phrImportStats);
+  const own = st.parse_ms + st.store_ms + st.save_encode_ms + st.save_encrypt_ms + st.save_persist_ms + st.index_ms;
+  // The JS floor on the same bytes: JSON.parse each response, encrypt them with WebCrypto and put
+  // them into IndexedDB, in plain JS.
+  const floor = await p.evaluate(async (texts) => {
+    const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), 'AES-GCM', false, ['encrypt']);
+    const db = await new Promise((res) => { const r = indexedDB.open('floor-import'); r.onupgradeneeded = () => r.result.createObjectStore('kv'); r.onsuccess = () => res(r.result); });
+    const enc = new TextEncoder();
+    const t0 = performance.now();
+    for (const t of texts) JSON.parse(t);
+    const t1 = performance.now();
+    const cts = [];
+    for (const t of texts) cts.push(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: crypto.getRandomValues(new Uint8Array(12)) }, key, enc.encode(t))));
+    const t2 = performance.now();
+    await new Promise((res, rej) => { const tx = db.transaction('kv', 'readwrite'); cts.forEach((c, i) => tx.objectStore('kv').put(c, 'k' + i)); tx.oncomplete = res; tx.onerror = rej; });
+    const t = performance.now() - t0;
+    window.__floorParts = { parse: t1 - t0, encrypt: t2 - t1, put: performance.now() - t2 };
+    db.close();
+    return t;
+  }, bodies);
+  const floorParts = await p.evaluate(() => window.__floorParts);
+  return { p, st, own, floor, floorParts };
+}
+
+const phases = (stats) => {
+  const ist = (k) => ms(median(stats.map((x) => x[k] ?? NaN)));
+  return `parse ${ist('parse_ms')}, store ${ist('store_ms')}, index ${ist('index_ms')}, save ${ist('save_encode_ms')} / ${ist('save_encrypt_ms')} / ${ist('save_persist_ms')}`;
+};
+
 if (want('import')) {
 console.error('import and share (Verna Satterfield)');
   await reset();
@@ -270,48 +318,14 @@ console.error('import and share (Verna Satterfield)');
   const imports = [], ours = [], floors = [], floorParts = [], shares = [], importStats = [], shareParts = [];
   let resources = 0;
   for (let i = 0; i < Math.max(1, Math.min(RUNS, 3)); i++) {
-    const p = await newPage();
-    const bodies = [];
-    p.on('response', async (r) => {
-      if (r.url().startsWith(GENERAL.fhir) && r.request().method() === 'GET' && r.status() === 200) {
-        try { bodies.push(await r.text()); } catch { /* redirect or aborted */ }
-      }
-    });
-    await p.goto(APP_URL);
-    await createVault(p, { name: 'Import bench' });
-    // As for the save: per-context start-up costs of IndexedDB and WebCrypto fall on neither side.
-    await p.evaluate(warmUp);
-    await p.goto(APP_URL + '#/import');
-    await card(p, GENERAL.id).getByRole('button', { name: `Connect ${GENERAL.name}` }).click();
-    await signIn(p, verna.general.id, { appUrl: APP_URL });
-    await unlockToFinish(p, GENERAL.name);
-    await waitFinished(p, { timeout: 300000 });
-    const st = await p.evaluate(() => window.__phrImportStats);
+    const { p, st, own, floor, floorParts: fp } = await importOnce(browser, verna);
     resources = st.resources;
     imports.push(st.total_ms);
-    const own = st.parse_ms + st.store_ms + st.save_encode_ms + st.save_encrypt_ms + st.save_persist_ms + st.index_ms;
     ours.push(own);
     importStats.push(st);
     console.error(`  import stats: ${JSON.stringify(st)}`);
-    // The JS floor on the same bytes: JSON.parse each response, encrypt them with WebCrypto and put
-    // them into IndexedDB, in plain JS.
-    floors.push(await p.evaluate(async (texts) => {
-      const key = await crypto.subtle.importKey('raw', crypto.getRandomValues(new Uint8Array(32)), 'AES-GCM', false, ['encrypt']);
-      const db = await new Promise((res) => { const r = indexedDB.open('floor-import'); r.onupgradeneeded = () => r.result.createObjectStore('kv'); r.onsuccess = () => res(r.result); });
-      const enc = new TextEncoder();
-      const t0 = performance.now();
-      for (const t of texts) JSON.parse(t);
-      const t1 = performance.now();
-      const cts = [];
-      for (const t of texts) cts.push(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: crypto.getRandomValues(new Uint8Array(12)) }, key, enc.encode(t))));
-      const t2 = performance.now();
-      await new Promise((res, rej) => { const tx = db.transaction('kv', 'readwrite'); cts.forEach((c, i) => tx.objectStore('kv').put(c, 'k' + i)); tx.oncomplete = res; tx.onerror = rej; });
-      const t = performance.now() - t0;
-      window.__floorParts = { parse: t1 - t0, encrypt: t2 - t1, put: performance.now() - t2 };
-      db.close();
-      return t;
-    }, bodies));
-    floorParts.push(await p.evaluate(() => window.__floorParts));
+    floors.push(floor);
+    floorParts.push(fp);
     // Sharing the imported record: build the IPS, encrypt it, make the link and QR.
     await p.goto(APP_URL + '#/share');
     if (await p.locator('#share-new').count()) await p.locator('#share-new').click();
@@ -339,6 +353,33 @@ console.error('import and share (Verna Satterfield)');
   row(`share: build the IPS, encrypt, make the QR (${resources}-resource record)`, ms(median(shares)), '≤ 150 ms', median(shares) <= 150);
   const sp = (k) => ms(median(shareParts.map((x) => x[k] ?? NaN)));
   row('  select / IPS / encrypt / link and QR', `${sp('select')} / ${sp('ips')} / ${sp('encrypt')} / ${sp('link-qr')}`);
+
+  // Diagnostic (no budget): the same import where V8 runs our WebAssembly in one tier throughout.
+  // A default browser starts every function in its baseline compiler (Liftoff) and tiers up to
+  // TurboFan only after a large execution budget, which an import of this size never reaches, so
+  // our code runs as baseline code. These rows separate the cost of our algorithms (TurboFan, all
+  // compiled before the page runs) from the engine's tiering (Liftoff only). BENCH_TIERS=0 skips them.
+  if (process.env.BENCH_TIERS !== '0') {
+    for (const [label, flags] of [
+      ['only the baseline compiler (V8 --liftoff-only)', '--liftoff-only'],
+      ['all compiled by TurboFan up front (V8 --no-liftoff --no-wasm-lazy-compilation)', '--no-liftoff --no-wasm-lazy-compilation'],
+    ]) {
+      const b = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+        args: [...CHROMIUM_ARGS, `--js-flags=${flags}`],
+      });
+      const o = [], f = [], sts = [];
+      for (let i = 0; i < Math.max(1, Math.min(RUNS, 3)); i++) {
+        const r = await importOnce(b, verna);
+        o.push(r.own); f.push(r.floor); sts.push(r.st);
+        await r.p.context().close();
+      }
+      await b.close();
+      row(`  diagnostic, WebAssembly with ${label}: ours / JS floor`,
+        `${ms(median(o))} / ${ms(median(f))} = ${(median(o) / median(f)).toFixed(2)}×`);
+      row('    its phases', phases(sts));
+    }
+  }
 }
 
 await browser.close();
