@@ -23,15 +23,19 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.lengt
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const mb = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 0)} ms` : 'n/a');
+// Median of field `k` over a list of objects, as milliseconds.
+const medianMs = (list, k) => ms(median(list.map((x) => x[k] ?? NaN)));
 function row(metric, value, budget = '', ok = null) {
   rows.push({ metric, value, budget, status: ok === null ? '' : ok ? 'ok' : 'OVER' });
   console.error(`  ${metric}: ${value}`);
 }
 
-const browser = await chromium.launch({
+// `jsFlags`: extra V8 flags (the import's diagnostic rows run V8 in one tier throughout).
+const launch = (jsFlags = '') => chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc', '--enable-precise-memory-info'],
+  args: [...CHROMIUM_ARGS, `--js-flags=--expose-gc ${jsFlags}`.trim(), '--enable-precise-memory-info'],
 });
+const browser = await launch();
 
 async function newPage(ctx) {
   const page = await (ctx || await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
@@ -248,8 +252,8 @@ console.error('save vs floor');
   }
   const ratio = median(ours) / median(floor);
   row('save 3,000 resources: ours / JS floor (WebCrypto + IndexedDB)', `${ms(median(ours))} / ${ms(median(floor))} = ${ratio.toFixed(2)}×`, '≤ 1.5×', ratio <= 1.5);
-  const part = (k) => ms(median(parts.map((s) => s[k] ?? NaN)));
-  row('  the floor: encrypt / IndexedDB put', `${ms(median(floorParts.map((f) => f.encrypt)))} / ${ms(median(floorParts.map((f) => f.put)))}`);
+  const part = (k) => medianMs(parts, k);
+  row('  the floor: encrypt / IndexedDB put', `${medianMs(floorParts, 'encrypt')} / ${medianMs(floorParts, 'put')}`);
   row('  bytes and segments written', `${mb(median(parts.map((s) => s.lastSaveBytes)))} in ${median(parts.map((s) => s.lastSaveSegments))} segments`);
   row('  of which serialising the record segments', part('lastSaveEncodeMs'));
   row('  of which sealing (WebCrypto AES-GCM, blobs kept in JS)', part('lastSaveSealMs'));
@@ -307,7 +311,7 @@ async function importOnce(b, verna) {
 }
 
 const phases = (stats) => {
-  const ist = (k) => ms(median(stats.map((x) => x[k] ?? NaN)));
+  const ist = (k) => medianMs(stats, k);
   return `parse ${ist('parse_ms')}, store ${ist('store_ms')}, index ${ist('index_ms')}, save ${ist('save_encode_ms')} / ${ist('save_encrypt_ms')} / ${ist('save_persist_ms')}`;
 };
 
@@ -317,7 +321,8 @@ console.error('import and share (Verna Satterfield)');
   const verna = await person('Verna Satterfield');
   const imports = [], ours = [], floors = [], floorParts = [], shares = [], importStats = [], shareParts = [];
   let resources = 0;
-  for (let i = 0; i < Math.max(1, Math.min(RUNS, 3)); i++) {
+  const importRuns = Math.max(1, Math.min(RUNS, 3));
+  for (let i = 0; i < importRuns; i++) {
     const { p, st, own, floor, floorParts: fp } = await importOnce(browser, verna);
     resources = st.resources;
     imports.push(st.total_ms);
@@ -343,33 +348,31 @@ console.error('import and share (Verna Satterfield)');
   const ratio = median(ours) / median(floors);
   row('  our code (parse, store, index, encrypt, persist) / JS floor (JSON.parse + WebCrypto + IndexedDB)',
     `${ms(median(ours))} / ${ms(median(floors))} = ${ratio.toFixed(2)}×`, '≤ 1.5×', ratio <= 1.5);
-  const ist = (k) => ms(median(importStats.map((x) => x[k] ?? NaN)));
-  const fp = (k) => ms(median(floorParts.map((x) => x[k])));
+  const ist = (k) => medianMs(importStats, k);
+  const fp = (k) => medianMs(floorParts, k);
   row('    the floor: JSON.parse / encrypt / IndexedDB put', `${fp('parse')} / ${fp('encrypt')} / ${fp('put')}`);
   row('    parse (FHIR JSON, checks, references)', ist('parse_ms'));
   row('    store (provenance, de-duplication)', ist('store_ms'));
   row('    index (timeline, lists, search)', ist('index_ms'));
   row('    save: serialise / encrypt / IndexedDB', `${ist('save_encode_ms')} / ${ist('save_encrypt_ms')} / ${ist('save_persist_ms')}`);
   row(`share: build the IPS, encrypt, make the QR (${resources}-resource record)`, ms(median(shares)), '≤ 150 ms', median(shares) <= 150);
-  const sp = (k) => ms(median(shareParts.map((x) => x[k] ?? NaN)));
+  const sp = (k) => medianMs(shareParts, k);
   row('  select / IPS / encrypt / link and QR', `${sp('select')} / ${sp('ips')} / ${sp('encrypt')} / ${sp('link-qr')}`);
 
   // Diagnostic (no budget): the same import where V8 runs our WebAssembly in one tier throughout.
-  // A default browser starts every function in its baseline compiler (Liftoff) and tiers up to
-  // TurboFan only after a large execution budget, which an import of this size never reaches, so
-  // our code runs as baseline code. These rows separate the cost of our algorithms (TurboFan, all
-  // compiled before the page runs) from the engine's tiering (Liftoff only). BENCH_TIERS=0 skips them.
+  // A default browser starts every function in its baseline compiler (Liftoff) and compiles hot ones
+  // with TurboFan in the background after a large execution budget; during an import that compiling
+  // competes for the cores and finishes too late to help. These rows separate the cost of our
+  // algorithms (TurboFan, all compiled before the page runs) from the engine's tiering (Liftoff
+  // only). BENCH_TIERS=0 skips them.
   if (process.env.BENCH_TIERS !== '0') {
     for (const [label, flags] of [
       ['only the baseline compiler (V8 --liftoff-only)', '--liftoff-only'],
       ['all compiled by TurboFan up front (V8 --no-liftoff --no-wasm-lazy-compilation)', '--no-liftoff --no-wasm-lazy-compilation'],
     ]) {
-      const b = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-        args: [...CHROMIUM_ARGS, `--js-flags=${flags}`],
-      });
+      const b = await launch(flags);
       const o = [], f = [], sts = [];
-      for (let i = 0; i < Math.max(1, Math.min(RUNS, 3)); i++) {
+      for (let i = 0; i < importRuns; i++) {
         const r = await importOnce(b, verna);
         o.push(r.own); f.push(r.floor); sts.push(r.st);
         await r.p.context().close();
